@@ -1,0 +1,269 @@
+"""Simulation results: per layer and per network. Frozen; totals are derived properties.
+
+Units: cycles are clock cycles of the spec's clock (floats: OS sparsity gives average
+cycle counts); energy is in units of one MAC's energy (the spec's cost table); DRAM traffic
+in words of ``mac_bits`` and in bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+from accelsim.hardware.spec import Dataflow, HardwareSpec
+from accelsim.workload.layer import Layer
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+LEVELS = ("mac", "register_file", "inter_pe", "global_buffer", "dram")
+
+
+@dataclass(frozen=True, slots=True)
+class Tiling:
+    """Tile sizes and the order of the tile loops.
+
+    ``kt, ct``: output / input channels per tile (per group for grouped convs);
+    ``ht, wt``: output rows / columns per tile; ``order``: tile loops outermost first, a
+    permutation of ``("k", "c", "s")`` where ``s`` walks the spatial tiles (x innermost).
+    """
+
+    kt: int
+    ct: int
+    ht: int
+    wt: int
+    order: tuple[str, ...]
+    n_k: int
+    n_c: int
+    n_y: int
+    n_x: int
+
+    @property
+    def n_tiles(self) -> int:
+        return self.n_k * self.n_c * self.n_y * self.n_x
+
+    def describe(self) -> str:
+        """``k64 c32 y14 x14 [k>c>s]``: tile sizes and loop order, outermost first."""
+        return f"k{self.kt} c{self.ct} y{self.ht} x{self.wt} [{'>'.join(self.order)}]"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class AccessCounts:
+    """Accesses per level of the memory hierarchy (16-bit words); additive."""
+
+    mac: float = 0.0
+    register_file: float = 0.0
+    inter_pe: float = 0.0
+    global_buffer: float = 0.0
+    dram: float = 0.0
+
+    def __add__(self, other: AccessCounts) -> AccessCounts:
+        return AccessCounts(*(getattr(self, k) + getattr(other, k) for k in LEVELS))
+
+    def to_dict(self) -> dict[str, float]:
+        return {k: getattr(self, k) for k in LEVELS}
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyBreakdown:
+    """Energy per level, in units of one MAC's energy; ``total`` is their sum."""
+
+    mac: float = 0.0
+    register_file: float = 0.0
+    inter_pe: float = 0.0
+    global_buffer: float = 0.0
+    dram: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return self.mac + self.register_file + self.inter_pe + self.global_buffer + self.dram
+
+    def __add__(self, other: EnergyBreakdown) -> EnergyBreakdown:
+        return EnergyBreakdown(*(getattr(self, k) + getattr(other, k) for k in LEVELS))
+
+    def to_dict(self) -> dict[str, float]:
+        return {k: getattr(self, k) for k in LEVELS} | {"total": self.total}
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """The best result of a dataflow that was evaluated but not chosen."""
+
+    dataflow: Dataflow
+    cycles: float
+    energy: float
+
+
+@dataclass(frozen=True, slots=True)
+class LayerResult:
+    """How one layer runs: dataflow, tiling, time split and energy.
+
+    ``cycles = max(compute, DRAM transfer) + latency/prologue`` under double buffering (see
+    design/model.md eq. 4.2); ``bound`` says which of compute or memory dominated.
+    """
+
+    layer: Layer
+    dataflow: Dataflow
+    tiling: Tiling | None
+    cycles: float
+    compute_cycles: float
+    dram_cycles: float
+    dram_words: float
+    counts: AccessCounts
+    energy: EnergyBreakdown
+    pe_count: int
+    word_bytes: float = 2.0
+    alternatives: tuple[Alternative, ...] = ()
+
+    @property
+    def macs(self) -> int:
+        return self.layer.macs
+
+    @property
+    def bound(self) -> str:
+        """``"compute"`` or ``"memory"``: which side of the overlap took longer."""
+        return "memory" if self.dram_cycles > self.compute_cycles else "compute"
+
+    @property
+    def efficiency(self) -> float:
+        """Acceleration efficiency, the paper's Figure 6 metric: MACs per cycle."""
+        return self.layer.macs / self.cycles if self.cycles else 0.0
+
+    @property
+    def utilisation(self) -> float:
+        """MACs / (cycles x PEs): the fraction of peak dense throughput achieved."""
+        return self.efficiency / self.pe_count
+
+    @property
+    def dram_bytes(self) -> float:
+        return self.dram_words * self.word_bytes
+
+    def to_dict(self) -> dict[str, Any]:
+        layer = self.layer
+        return {
+            "name": layer.name,
+            "kind": layer.op,
+            "in_shape": list(layer.in_shape),
+            "out_shape": list(layer.out_shape),
+            "kernel": list(layer.kernel),
+            "stride": list(layer.stride),
+            "groups": layer.groups,
+            "macs": layer.macs,
+            "macs_paper": layer.macs_paper,
+            "params": layer.params,
+            "dataflow": self.dataflow.value,
+            "tiling": self.tiling.to_dict() if self.tiling else None,
+            "cycles": self.cycles,
+            "compute_cycles": self.compute_cycles,
+            "dram_cycles": self.dram_cycles,
+            "bound": self.bound,
+            "efficiency": self.efficiency,
+            "utilisation": self.utilisation,
+            "dram_words": self.dram_words,
+            "dram_bytes": self.dram_bytes,
+            "energy": self.energy.total,
+            "energy_breakdown": self.energy.to_dict(),
+            "accesses": self.counts.to_dict(),
+            "alternatives": [
+                {"dataflow": a.dataflow.value, "cycles": a.cycles, "energy": a.energy} for a in self.alternatives
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class NetworkResult:
+    """A whole network on one accelerator: the per-layer results in execution order."""
+
+    network: str
+    hardware: HardwareSpec
+    layers: tuple[LayerResult, ...]
+    params: int
+    meta: dict[str, Any] = field(default_factory=dict)
+    version: str = ""
+
+    @property
+    def cycles(self) -> float:
+        return sum(r.cycles for r in self.layers)
+
+    @property
+    def time_s(self) -> float:
+        return self.cycles / self.hardware.clock_hz
+
+    @property
+    def macs(self) -> int:
+        return sum(r.layer.macs for r in self.layers)
+
+    @property
+    def macs_paper(self) -> int:
+        return sum(r.layer.macs_paper for r in self.layers)
+
+    @property
+    def energy_breakdown(self) -> EnergyBreakdown:
+        total = EnergyBreakdown()
+        for r in self.layers:
+            total = total + r.energy
+        return total
+
+    @property
+    def energy(self) -> float:
+        return self.energy_breakdown.total
+
+    @property
+    def dram_words(self) -> float:
+        return sum(r.dram_words for r in self.layers)
+
+    @property
+    def efficiency(self) -> float:
+        """MACs per cycle over the whole network."""
+        return self.macs / self.cycles if self.cycles else 0.0
+
+    def layer(self, name: str) -> LayerResult:
+        for r in self.layers:
+            if r.layer.name == name:
+                return r
+        raise KeyError(name)
+
+    def totals(self) -> dict[str, Any]:
+        return {
+            "cycles": self.cycles,
+            "time_s": self.time_s,
+            "energy": self.energy,
+            "energy_breakdown": self.energy_breakdown.to_dict(),
+            "macs": self.macs,
+            "macs_paper": self.macs_paper,
+            "params": self.params,
+            "dram_bytes": self.dram_words * self.hardware.word_bytes,
+            "efficiency": self.efficiency,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``accelsim run --json`` object: network, hardware (resolved spec), totals, layers."""
+        return {
+            "network": self.network,
+            "version": self.version,
+            "meta": self.meta,
+            "hardware": self.hardware.model_dump(mode="json"),
+            "totals": self.totals(),
+            "layers": [r.to_dict() for r in self.layers],
+        }
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per layer (flat columns); imports pandas on first use."""
+        import pandas as pd
+
+        rows = []
+        for r in self.layers:
+            row = r.to_dict()
+            tiling = row.pop("tiling")
+            row["tiling"] = r.tiling.describe() if r.tiling else ""
+            row["tile_order"] = ">".join(tiling["order"]) if tiling else ""
+            for level, value in row.pop("energy_breakdown").items():
+                row[f"energy_{level}"] = value
+            for level, value in row.pop("accesses").items():
+                row[f"accesses_{level}"] = value
+            row.pop("alternatives")
+            rows.append(row)
+        return pd.DataFrame(rows)
