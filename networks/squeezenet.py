@@ -53,6 +53,8 @@ class Fire(nn.Module):
         bypass: Literal["none", "identity", "conv"] = "none",
     ) -> None:
         super().__init__()
+        if bypass not in ("none", "identity", "conv"):
+            raise ValueError(f"bypass: expected 'none', 'identity' or 'conv', got {bypass!r}")
         if bypass == "identity" and in_ch != 2 * expand:
             raise ValueError(
                 f"bypass: identity needs in_ch == 2*expand, got {in_ch} and {2 * expand}"

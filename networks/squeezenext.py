@@ -48,12 +48,12 @@ BASE_WIDTH = 32
 
 
 class SqueezeNextUnit(nn.Module):
-    """One SqueezeNext unit: ``(N, in_ch, H, W) -> (N, out_ch, H / stride, W / stride)``.
+    """One SqueezeNext unit: ``(N, in_ch, H, W) -> (N, out_ch, ceil(H / s), ceil(W / s))``.
 
     Args:
         in_ch: input channels.
         out_ch: unit width C (divisible by ``4 * groups``).
-        stride: stride of the first 1x1 conv(s); 2 in the first unit of stages 2+.
+        stride: stride ``s`` of the first 1x1 conv(s); 2 in the first unit of stages 2+.
         shortcut: ``identity`` (needs ``in_ch == out_ch`` and stride 1),
             ``parallel`` or ``serial`` (see the module docstring).
         sep3x1_first: run the 3x1 separable conv before the 1x3 one.
@@ -70,14 +70,14 @@ class SqueezeNextUnit(nn.Module):
         groups: int = 1,
     ) -> None:
         super().__init__()
+        if shortcut not in ("identity", "parallel", "serial"):
+            raise ValueError(
+                f"shortcut: expected 'identity', 'parallel' or 'serial', got {shortcut!r}"
+            )
         if shortcut == "identity" and (in_ch != out_ch or stride != 1):
             raise ValueError(
                 f"shortcut: identity needs in_ch == out_ch and stride 1, "
                 f"got {in_ch}->{out_ch} stride {stride}"
-            )
-        if shortcut not in ("identity", "parallel", "serial"):
-            raise ValueError(
-                f"shortcut: expected 'identity', 'parallel' or 'serial', got {shortcut!r}"
             )
         self.shortcut_kind = shortcut
         self._transition: tuple[str, ...] = ()
