@@ -1,0 +1,244 @@
+"""Options, progress reports and results of a training run."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from networks.training.errors import CheckpointError, ConfigError
+
+if TYPE_CHECKING:
+    from torch import nn
+
+Schedule = Literal["cosine", "poly"]
+SCHEDULES: tuple[str, ...] = ("cosine", "poly")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters of a training run.
+
+    Attributes:
+        epochs: Passes over the training split.
+        batch_size: Images per SGD step (also used for validation).
+        lr: Peak learning rate of the schedule.
+        momentum: SGD momentum.
+        weight_decay: L2 penalty on conv and linear weights (not on biases or
+            batch-norm parameters).
+        label_smoothing: Cross-entropy label smoothing in [0, 1).
+        schedule: ``"cosine"`` (half cosine from ``lr`` to 0) or ``"poly"``
+            (``lr * (1 - t/T) ** poly_power``), evaluated at every step ``t``
+            of ``T = epochs * steps_per_epoch``.
+        poly_power: Exponent of the ``"poly"`` schedule (1 = linear decay).
+        image_size: Side of the square training crop, pixels; ``None`` uses the
+            data source's size, else the network preset's input size.
+        num_classes: Classifier outputs; ``None`` uses the data's class count.
+        seed: Seeds weights, shuffling, augmentation and dropout.
+        val_fraction: Share of each class held out when the source has no
+            validation split of its own, in (0, 1).
+        workers: DataLoader worker processes (0 = load in the main process).
+        max_steps: Stop after this many SGD steps in total (smoke runs); the
+            schedule still spans all ``epochs``.
+    """
+
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.0
+    schedule: Schedule = "cosine"
+    poly_power: float = 1.0
+    image_size: int | None = None
+    num_classes: int | None = None
+    seed: int = 0
+    val_fraction: float = 0.1
+    workers: int = 0
+    max_steps: int | None = None
+
+    def __post_init__(self) -> None:
+        positive_ints = {"epochs": self.epochs, "batch_size": self.batch_size}
+        for field, value in positive_ints.items():
+            if not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{field}: expected an integer >= 1, got {value!r}")
+        optional_ints = {"image_size": self.image_size, "num_classes": self.num_classes, "max_steps": self.max_steps}
+        for field, value in optional_ints.items():
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ConfigError(f"{field}: expected an integer >= 1, got {value!r}")
+        if self.num_classes == 1:
+            raise ConfigError("num_classes: expected at least 2 classes, got 1")
+        if not isinstance(self.workers, int) or self.workers < 0:
+            raise ConfigError(f"workers: expected an integer >= 0, got {self.workers!r}")
+        if not math.isfinite(self.lr) or self.lr <= 0:
+            raise ConfigError(f"lr: expected a positive learning rate, got {self.lr}")
+        for field, value in {"momentum": self.momentum, "label_smoothing": self.label_smoothing}.items():
+            if not 0.0 <= value < 1.0:
+                raise ConfigError(f"{field}: expected a value in [0, 1), got {value}")
+        if not 0.0 <= self.weight_decay < math.inf:
+            raise ConfigError(f"weight_decay: expected a finite value >= 0, got {self.weight_decay}")
+        if self.poly_power <= 0:
+            raise ConfigError(f"poly_power: expected a positive exponent, got {self.poly_power}")
+        if not 0.0 < self.val_fraction < 1.0:
+            raise ConfigError(f"val_fraction: expected a value in (0, 1), got {self.val_fraction}")
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"schedule: expected one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form, as stored in checkpoints."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Inverse of :meth:`to_dict`; unknown keys raise :class:`CheckpointError`."""
+        unknown = sorted(set(values) - {f.name for f in fields(cls)})
+        if unknown:
+            raise CheckpointError(f"config: unknown field '{unknown[0]}'")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What a run is about to do, reported once before the first step.
+
+    Attributes:
+        epochs: Total epochs of the schedule.
+        steps_per_epoch: SGD steps per epoch.
+        total_steps: Steps this run will have done when it ends (``max_steps`` applied).
+        start_step: Steps already done (non-zero when resuming).
+        train_images: Size of the training split.
+        val_images: Size of the validation split.
+        image_size: Training crop side, pixels.
+        num_classes: Classifier outputs.
+    """
+
+    epochs: int
+    steps_per_epoch: int
+    total_steps: int
+    start_step: int
+    train_images: int
+    val_images: int
+    image_size: int
+    num_classes: int
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """Progress after one SGD step.
+
+    Attributes:
+        epoch: 1-based epoch number.
+        step: Steps done in the whole run, counting from the first epoch.
+        step_in_epoch: 1-based step number within the epoch.
+        loss: Training loss of this batch (with label smoothing).
+        top1: Top-1 accuracy of this batch, 0..1.
+        mean_loss: Mean training loss over the epoch so far.
+        mean_top1: Mean top-1 accuracy over the epoch so far, 0..1.
+        lr: Learning rate used for this step.
+    """
+
+    epoch: int
+    step: int
+    step_in_epoch: int
+    loss: float
+    top1: float
+    mean_loss: float
+    mean_top1: float
+    lr: float
+
+
+@dataclass(frozen=True)
+class EvalMetrics:
+    """Validation metrics.
+
+    Attributes:
+        loss: Mean cross-entropy (no label smoothing), nats per image.
+        top1: Top-1 accuracy, 0..1.
+        top5: Top-k accuracy with ``k = min(5, classes)``, 0..1.
+        k: The ``k`` of ``top5``.
+        images: Number of images evaluated.
+    """
+
+    loss: float
+    top1: float
+    top5: float
+    k: int
+    images: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (for JSON)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class EpochMetrics:
+    """Summary of one epoch (or of a partial epoch cut short by ``max_steps``).
+
+    Attributes:
+        epoch: 1-based epoch number.
+        steps: SGD steps done in this epoch.
+        complete: ``False`` when ``max_steps`` stopped the epoch early.
+        train_loss: Mean training loss over the epoch's steps.
+        train_top1: Mean training top-1 accuracy, 0..1.
+        val: Validation metrics at the end of the epoch.
+        lr: Learning rate of the epoch's last step.
+        seconds: Wall time of the epoch's training steps (excluding validation).
+        images_per_second: Training throughput, images per wall-clock second.
+    """
+
+    epoch: int
+    steps: int
+    complete: bool
+    train_loss: float
+    train_top1: float
+    val: EvalMetrics
+    lr: float
+    seconds: float
+    images_per_second: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form, as stored in checkpoints."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> EpochMetrics:
+        """Inverse of :meth:`to_dict`."""
+        return cls(**{**values, "val": EvalMetrics(**values["val"])})
+
+
+@dataclass
+class TrainResult:
+    """Outcome of :func:`networks.training.train`.
+
+    Attributes:
+        model: The trained network (in eval mode).
+        history: Metrics of every completed epoch, including those before a resume.
+        final: Metrics of the last epoch run (partial if ``max_steps`` stopped it).
+        options: The run's options as stored in checkpoints (network, overrides,
+            data source, config, image size, class count, normalisation).
+        checkpoint: Where the last checkpoint was written, if anywhere.
+    """
+
+    model: nn.Module
+    history: list[EpochMetrics]
+    final: EpochMetrics | None
+    options: dict[str, Any]
+    checkpoint: Path | None
+
+
+class TrainCallback(Protocol):
+    """Receives progress from the training loop.
+
+    Any object with these three methods will do; subclass this class to
+    inherit no-op defaults and override only the methods you need.
+    """
+
+    def on_start(self, plan: RunPlan) -> None:
+        """Called once before the first step."""
+
+    def on_step(self, info: StepInfo) -> None:
+        """Called after every SGD step."""
+
+    def on_epoch(self, metrics: EpochMetrics) -> None:
+        """Called after each epoch's validation (and after a partial epoch)."""
