@@ -3,17 +3,28 @@
 Units are in the field names. Sizes accept strings such as ``"128KB"`` (KB = 1024 B),
 bandwidths ``"16GB/s"`` (decimal), clocks ``"1GHz"``. Every modelling assumption of
 ``design/model.md`` marked [A] is a field of ``ModelOptions`` with its default and a
-one-line description, so a study can change it from YAML or ``--set``.
+one-line description, so a study can change it from YAML or ``--set``. Each description
+ends with the number's source: ``[paper §3]`` (SqueezeNext), ``[Eyeriss]`` (Chen et al.,
+ISCA 2016, Table IV) or ``[A]`` (our assumption).
+
+Numeric and boolean fields are strict: ``rows: true`` or ``double_buffer: 1`` is an error
+rather than a silent ``1``/``True``, because in a YAML file that is almost always a typo.
 """
 
 from __future__ import annotations
 
+import difflib
+import numbers
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
-from accelsim.units import parse_bytes, parse_frequency, parse_rate
+from accelsim.errors import SpecError
+from accelsim.units import format_bytes, parse_bytes, parse_frequency, parse_rate
 
 
 class Dataflow(StrEnum):
@@ -31,109 +42,188 @@ class TilingCost(StrEnum):
     WEIGHTED = "weighted"  #: cycles + dram_weight * DRAM words
 
 
+# ---- fields that accept unit strings ------------------------------------------------------
+class UnitKind(StrEnum):
+    """What a unit-accepting numeric field reads from a string."""
+
+    SIZE = "size"  #: bytes, binary units: '128KB' = 131072
+    RATE = "rate"  #: bytes/s, decimal units: '16GB/s' = 16e9
+    FREQUENCY = "frequency"  #: Hz, decimal units: '1GHz' = 1e9
+
+
+_NUMBER_PATTERN = r"\s*(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*"
+#: kind -> (noun, example, units, JSON-schema pattern of the accepted strings; units are case-insensitive)
+_UNIT_HELP = {
+    UnitKind.SIZE: ("size", "'128KB'", "B, KB, MB, GB; 1KB = 1024 B",
+                    rf"^{_NUMBER_PATTERN}([bB]|[kKmMgG]([iI]?[bB])?)?\s*$"),
+    UnitKind.RATE: ("rate", "'16GB/s'", "B/s, KB/s, MB/s, GB/s, TB/s; decimal",
+                    rf"^{_NUMBER_PATTERN}[kKmMgGtT]?[bB]/[sS]\s*$"),
+    UnitKind.FREQUENCY: ("frequency", "'1GHz'", "Hz, kHz, MHz, GHz",
+                         rf"^{_NUMBER_PATTERN}[kKmMgG]?[hH][zZ]\s*$"),
+}
+_PARSERS: dict[UnitKind, Callable[[str], float]] = {
+    UnitKind.SIZE: parse_bytes,
+    UnitKind.RATE: parse_rate,
+    UnitKind.FREQUENCY: parse_frequency,
+}
+
+
+class AcceptsUnits:
+    """``json_schema_extra`` of a field that also takes a unit string: the schema says so too.
+
+    Also the marker the docs table and ``--set`` use to know a field's unit kind.
+    """
+
+    def __init__(self, kind: UnitKind) -> None:
+        self.kind = kind
+
+    def __call__(self, schema: dict[str, Any]) -> None:
+        what, example, units, pattern = _UNIT_HELP[self.kind]
+        number = {k: schema.pop(k) for k in list(schema) if k not in ("default", "description", "title")}
+        schema["anyOf"] = [number, {"type": "string", "pattern": pattern, "description": f"a {what} such as {example}"}]
+
+
+def _parse_units(value: Any, kind: UnitKind) -> Any:
+    """Turn a unit string into a number; leave anything else for the field's own validation.
+
+    The sign is split off before parsing so that ``'-4KB'`` reaches the range check as
+    -4096 and every size field reports "must be > 0" the same way.
+    """
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    sign = -1 if text[:1] == "-" else 1
+    try:
+        number = _PARSERS[kind](text[1:] if text[:1] in "+-" else text)
+    except ValueError:
+        what, example, units, _ = _UNIT_HELP[kind]
+        raise PydanticCustomError(kind.value, f"expected a number or a {what} such as {example} ({units})") from None
+    return sign * number
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
 
 class PEArray(_Strict):
-    rows: int = Field(16, ge=1, le=4096, description="PE rows Pr (split input channels in WS, output rows in OS)")
-    cols: int = Field(16, ge=1, le=4096, description="PE columns Pc (split output channels in WS, output cols in OS)")
-    mac_bits: int = Field(16, ge=4, le=64, description="word width of MACs, activations, weights and psums (bits)")
-    register_file_bytes: int = Field(512, ge=0, description="register file per PE (bytes); Eyeriss uses 0.5 KB")
+    rows: int = Field(16, ge=1, le=4096, strict=True,
+                      description="PE rows Pr: split input channels in WS, output rows in OS [paper §3]")
+    cols: int = Field(16, ge=1, le=4096, strict=True,
+                      description="PE columns Pc: split output channels in WS, output columns in OS [paper §3]")
+    mac_bits: int = Field(16, ge=4, le=64, strict=True,
+                          description="word width of MACs, activations, weights and partial sums, bits [paper §3]")
+    register_file_bytes: int = Field(512, ge=0, strict=True, json_schema_extra=AcceptsUnits(UnitKind.SIZE),
+                                     description="register file per PE, bytes [A] (Eyeriss: 0.5 KB)")
 
     @field_validator("register_file_bytes", mode="before")
     @classmethod
     def _rf_size(cls, value: Any) -> Any:
-        return parse_bytes(value, "register_file_bytes") if isinstance(value, str) else value
+        return _parse_units(value, UnitKind.SIZE)
 
 
 class GlobalBuffer(_Strict):
-    size_bytes: int = Field(131072, gt=0, le=1 << 34, description="global buffer capacity (bytes; '128KB' accepted)")
-    double_buffer: bool = Field(True, description="[A] split the buffer in two halves so DMA overlaps compute")
+    size_bytes: int = Field(131072, gt=0, le=1 << 34, strict=True, json_schema_extra=AcceptsUnits(UnitKind.SIZE),
+                            description="global buffer capacity, bytes; '128KB' accepted, KB = 1024 B [paper §3]")
+    double_buffer: bool = Field(True, strict=True,
+                                description="split the buffer into two halves so DMA overlaps compute [A]")
 
     @field_validator("size_bytes", mode="before")
     @classmethod
     def _size(cls, value: Any) -> Any:
-        return parse_bytes(value, "size_bytes") if isinstance(value, str) else value
+        return _parse_units(value, UnitKind.SIZE)
 
 
 class DRAM(_Strict):
-    latency_cycles: int = Field(100, ge=0, le=100000, description="DRAM access latency (cycles) [paper]")
-    bandwidth_bytes_per_s: float = Field(16e9, gt=0, description="effective DRAM bandwidth (bytes/s; '16GB/s' accepted)")
+    latency_cycles: int = Field(100, ge=0, le=100000, strict=True, description="DRAM access latency, cycles [paper §3]")
+    bandwidth_bytes_per_s: float = Field(16e9, gt=0, strict=True, json_schema_extra=AcceptsUnits(UnitKind.RATE),
+                                         description="effective DRAM bandwidth, bytes/s; '16GB/s' accepted [paper §3]")
 
     @field_validator("bandwidth_bytes_per_s", mode="before")
     @classmethod
     def _rate(cls, value: Any) -> Any:
-        return parse_rate(value, "bandwidth_bytes_per_s") if isinstance(value, str) else value
+        return _parse_units(value, UnitKind.RATE)
 
 
 class Sparsity(_Strict):
-    weight_sparsity: float = Field(0.4, ge=0.0, lt=1.0, description="fraction of zero weights skipped in OS mode [paper]")
-    sparse_first_layer: bool = Field(True, description="[A] the first conv is pruned too (False keeps it dense)")
+    weight_sparsity: float = Field(0.4, ge=0.0, lt=1.0, strict=True,
+                                   description="fraction of zero weights, skipped in OS mode [paper §3]")
+    sparse_first_layer: bool = Field(True, strict=True,
+                                     description="the first conv is pruned too; false keeps it dense [A]")
 
 
 class EnergyCosts(_Strict):
     """Energy per 16-bit access, in units of one MAC (Eyeriss's normalised ladder)."""
 
-    mac: float = Field(1.0, ge=0, description="one multiply-accumulate")
-    register_file: float = Field(1.0, ge=0, description="one register-file access")
-    inter_pe: float = Field(2.0, ge=0, description="one hop between neighbouring PEs (array network)")
-    global_buffer: float = Field(6.0, ge=0, description="one global-buffer access")
-    dram: float = Field(200.0, ge=0, description="one DRAM access")
+    mac: float = Field(1.0, ge=0, strict=True, description="one multiply-accumulate, MAC units [Eyeriss]")
+    register_file: float = Field(1.0, ge=0, strict=True, description="one register-file access, MAC units [Eyeriss]")
+    inter_pe: float = Field(2.0, ge=0, strict=True, description="one hop between neighbouring PEs, MAC units [Eyeriss]")
+    global_buffer: float = Field(6.0, ge=0, strict=True, description="one global-buffer access, MAC units [Eyeriss]")
+    dram: float = Field(200.0, ge=0, strict=True, description="one DRAM access, MAC units [Eyeriss]")
 
 
 class ModelOptions(_Strict):
     """The model's assumptions ([A] in design/model.md), each a knob."""
 
     os_input_words_per_cycle: int | None = Field(
-        None, ge=1, description="[A] OS input path width (words/cycle); None = Pr*Pc (whole-block read)")
+        None, ge=1, strict=True, description="OS input path width, words/cycle; null = Pr*Pc (whole-block read) [A]")
     os_output_words_per_cycle: int | None = Field(
-        None, ge=1, description="[A] OS drain width (words/cycle); None = Pc (one row per cycle)")
-    ws_weight_double_buffer: bool = Field(True, description="[A] WS loads the next pass's weights while streaming")
-    fuse_eltwise: bool = Field(True, description="[A] residual adds fused into the producing conv (+1 shortcut read)")
-    fuse_pool: bool = Field(False, description="[A] a pooling layer right after a conv is folded into its output write")
-    psum_words: int = Field(1, ge=1, le=4, description="[A] words per stored partial sum (1 = 16 bit, 2 = 32 bit)")
-    tiling_cost: TilingCost = Field(TilingCost.LEXICOGRAPHIC, description="[A] how tilings are ranked")
-    tiling_dram_weight: float = Field(0.0, ge=0, description="[A] cycles per DRAM word in the weighted tiling cost")
+        None, ge=1, strict=True, description="OS drain width, words/cycle; null = Pc (one row per cycle) [A]")
+    ws_weight_double_buffer: bool = Field(
+        True, strict=True, description="WS loads the next pass's weights while streaming [A]")
+    fuse_eltwise: bool = Field(
+        True, strict=True, description="residual adds fused into the producing conv (+1 shortcut read) [A]")
+    fuse_pool: bool = Field(
+        False, strict=True, description="a pooling layer right after a conv is folded into its output write [A]")
+    psum_words: int = Field(
+        1, ge=1, le=4, strict=True, description="words per stored partial sum: 1 = 16 bit, 2 = 32 bit [A]")
+    tiling_cost: TilingCost = Field(TilingCost.LEXICOGRAPHIC, description="how tilings are ranked [A]")
+    tiling_dram_weight: float = Field(
+        0.0, ge=0, strict=True, description="cycles per DRAM word in the weighted tiling cost [A]")
 
 
 class HardwareSpec(_Strict):
-    """A complete, validated accelerator description. Frozen: use ``with_changes``."""
+    """A complete, validated accelerator description. Frozen: use ``with_changes``.
 
-    name: str = Field("custom", min_length=1, description="a short label for reports")
+    ``HardwareSpec()`` is the paper's 16x16/128KB accelerator (``PAPER_16X16`` adds its name).
+    """
+
+    name: str = Field("custom", min_length=1, description="short label for reports; a YAML file defaults to its stem")
     description: str = Field("", description="free text: where the numbers come from")
     pe_array: PEArray = Field(default_factory=PEArray, description="the PE array")
     global_buffer: GlobalBuffer = Field(default_factory=GlobalBuffer, description="the on-chip global buffer")
     dram: DRAM = Field(default_factory=DRAM, description="off-chip memory behind the DMA engine")
-    clock_hz: float = Field(1e9, gt=0, description="[A] clock frequency (Hz; '1GHz' accepted)")
+    clock_hz: float = Field(1e9, gt=0, strict=True, json_schema_extra=AcceptsUnits(UnitKind.FREQUENCY),
+                            description="clock frequency, Hz; '1GHz' accepted; sets DRAM words per cycle [A]")
     sparsity: Sparsity = Field(default_factory=Sparsity, description="weight sparsity exploited by OS mode")
     dataflows: tuple[Dataflow, ...] = Field(
-        (Dataflow.WS, Dataflow.OS), min_length=1, description="dataflows a layer may use; the fastest is chosen")
+        (Dataflow.WS, Dataflow.OS), min_length=1,
+        description="dataflows a layer may use (ws, os); the faster is chosen per layer [paper §3]")
     energy: EnergyCosts = Field(default_factory=EnergyCosts, description="energy per access (MAC units)")
     model: ModelOptions = Field(default_factory=ModelOptions, description="modelling assumptions")
 
     @field_validator("clock_hz", mode="before")
     @classmethod
     def _clock(cls, value: Any) -> Any:
-        return parse_frequency(value, "clock_hz") if isinstance(value, str) else value
+        return _parse_units(value, UnitKind.FREQUENCY)
 
     @field_validator("dataflows")
     @classmethod
     def _dataflows(cls, value: tuple[Dataflow, ...]) -> tuple[Dataflow, ...]:
         if Dataflow.STREAM in value:
-            raise ValueError("'stream' is implied for pooling/add layers; list only 'ws' and/or 'os'")
+            raise PydanticCustomError("dataflow", "'stream' is implied for pooling/add layers; list only ws and/or os")
         if len(set(value)) != len(value):
-            raise ValueError("each dataflow may be listed once")
+            raise PydanticCustomError("dataflow", "each dataflow may be listed once")
         return value
 
     # ---- derived quantities -------------------------------------------------------------
     @property
     def word_bytes(self) -> float:
+        """Bytes per word (2 for 16-bit MACs)."""
         return self.pe_array.mac_bits / 8
 
     @property
     def buffer_words(self) -> int:
-        """Global-buffer capacity in words."""
+        """Global-buffer capacity in words (both halves when double-buffered)."""
         return int(self.global_buffer.size_bytes // self.word_bytes)
 
     @property
@@ -142,22 +232,199 @@ class HardwareSpec(_Strict):
         return self.dram.bandwidth_bytes_per_s / (self.clock_hz * self.word_bytes)
 
     @property
+    def os_input_width(self) -> int:
+        """OS input path, words/cycle: ``model.os_input_words_per_cycle`` or, when null, Pr*Pc."""
+        width = self.model.os_input_words_per_cycle
+        return width if width is not None else self.pe_array.rows * self.pe_array.cols
+
+    @property
+    def os_output_width(self) -> int:
+        """OS drain path, words/cycle: ``model.os_output_words_per_cycle`` or, when null, Pc."""
+        width = self.model.os_output_words_per_cycle
+        return width if width is not None else self.pe_array.cols
+
+    @property
     def label(self) -> str:
         """``16x16/128KB``-style label."""
-        from accelsim.units import format_bytes
-
         return f"{self.pe_array.rows}x{self.pe_array.cols}/{format_bytes(self.global_buffer.size_bytes)}"
 
-    def with_changes(self, changes: dict[str, Any]) -> HardwareSpec:
+    def with_changes(self, changes: Mapping[str, Any]) -> HardwareSpec:
         """A new spec with dotted-path changes (``{"dram.latency_cycles": 50}``), re-validated.
 
-        Never use ``model_copy(update=...)``: it skips validation.
+        Paths are exact field paths (``accelsim hw schema``); values may be unit strings where
+        the field takes them. Raises SpecError (one line: path, what was expected, what was
+        given) for an unknown path or an invalid value. Never use ``model_copy(update=...)``:
+        it skips validation.
         """
         data = self.model_dump(mode="json")
         for path, value in changes.items():
-            node = data
-            *parents, leaf = path.split(".")
-            for key in parents:
-                node = node[key]
-            node[leaf] = value
-        return HardwareSpec.model_validate(data)
+            _assign(data, path, _plain(value))
+        try:
+            return HardwareSpec.model_validate(data)
+        except ValidationError as exc:
+            raise SpecError(format_validation_error(exc, data)) from exc
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars (from sweeps) as Python numbers, so strict fields accept them."""
+    if isinstance(value, bool | str) or value is None:
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return value
+
+
+def _assign(data: dict[str, Any], path: str, value: Any) -> None:
+    node: Any = data
+    keys = path.split(".")
+    for depth, key in enumerate(keys):
+        where = ".".join(keys[: depth + 1])
+        if not isinstance(node, dict):
+            raise SpecError(f"{path}: {'.'.join(keys[:depth])} is a value, not a section")
+        if key not in node:
+            section = ".".join(keys[:depth])
+            choices = closest_first(key, node)
+            prefix = f"{section}." if section else ""
+            raise SpecError(f"{where}: unknown field; expected one of {', '.join(prefix + c for c in choices)}")
+        if depth == len(keys) - 1:
+            node[key] = value
+        else:
+            node = node[key]
+
+
+# ---- one-line messages from pydantic errors ------------------------------------------------
+_MESSAGES = {
+    "greater_than": "must be > {gt}",
+    "greater_than_equal": "must be >= {ge}",
+    "less_than": "must be < {lt}",
+    "less_than_equal": "must be <= {le}",
+    "int_type": "expected an integer",
+    "int_parsing": "expected an integer",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "finite_number": "expected a finite number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "string_type": "expected a string",
+    "string_too_short": "must not be empty",
+    "too_short": "must list at least {min_length} item(s)",
+    "tuple_type": "expected a list",
+    "list_type": "expected a list",
+    "enum": "expected one of {expected}",
+}
+_MISSING = object()
+
+
+def closest_first(word: str, choices: Iterable[str]) -> list[str]:
+    """``choices`` ordered by similarity to ``word`` (ties by name), for "did you mean" lists."""
+    def score(choice: str) -> float:
+        return difflib.SequenceMatcher(None, word.lower(), choice.lower()).ratio()
+
+    return sorted(choices, key=lambda c: (-score(c), c))
+
+
+def _section_model(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] = HardwareSpec
+    for key in loc:
+        field = model.model_fields.get(key) if isinstance(key, str) else None
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
+
+
+def _lookup(data: Any, loc: tuple[Any, ...]) -> Any:
+    for key in loc:
+        in_mapping = isinstance(data, dict) and key in data
+        in_list = isinstance(data, list | tuple) and isinstance(key, int) and 0 <= key < len(data)
+        if not (in_mapping or in_list):
+            return _MISSING
+        data = data[key]
+    return data
+
+
+def show_value(value: Any) -> str:
+    """A value as the user wrote it: YAML spellings for null/booleans, quotes for strings."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _bound(value: Any, in_bytes: bool) -> Any:
+    """A range bound as people write it: 1.0 -> '1', 17179869184 bytes -> '16GB'."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    return format_bytes(value) if in_bytes and value >= 1024 else f"{value:g}"
+
+
+def _problem(error: Mapping[str, Any], raw: Any) -> tuple[tuple[Any, ...], str]:
+    loc = tuple(k for k in error["loc"] if isinstance(k, str | int))
+    kind, ctx = error["type"], dict(error.get("ctx") or {})
+    if kind == "extra_forbidden":
+        model = _section_model(loc[:-1])
+        known = closest_first(str(loc[-1]), model.model_fields) if model else []
+        return loc, "unknown field" + (f"; expected one of {', '.join(known)}" if known else "")
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        model = _section_model(loc)
+        fields = f" with fields {', '.join(model.model_fields)}" if model else ""
+        message = f"expected a mapping{fields}"
+    elif kind in _MESSAGES:
+        in_bytes = str(loc[-1] if loc else "").endswith("_bytes")
+        ctx = {k: _bound(v, in_bytes) for k, v in ctx.items()}
+        message = _MESSAGES[kind].format(**ctx)
+    else:
+        message = error["msg"].removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:]
+    given = _lookup(raw, loc)
+    return loc, f"{message} (got {show_value(error['input'] if given is _MISSING else given)})"
+
+
+def format_validation_error(exc: ValidationError, raw: Any = None, *, source: str | None = None,
+                            line_of: Callable[[tuple[Any, ...]], int | None] | None = None) -> str:
+    """One line for a pydantic error: ``[source[:line]: ]path: what was expected (got value)``.
+
+    ``raw`` is the data that was validated (so "got" shows ``'-4KB'``, not -4096); ``line_of``
+    maps an error location to a line of ``source``. When there are several errors the first
+    (by line, then field order) is shown and the rest counted: ``(and 2 more)``.
+    """
+    errors = exc.errors()
+    # pydantic adds "too short" after dropping a list's bad items; the item's error says more.
+    errors = [e for e in errors if e["type"] != "too_short"
+              or not any(len(o["loc"]) > len(e["loc"]) and o["loc"][: len(e["loc"])] == e["loc"] for o in errors)]
+    problems = [_problem(error, raw) for error in errors]
+    lines = [line_of(loc) if line_of else None for loc, _ in problems]
+    order = sorted(range(len(problems)), key=lambda i: (lines[i] is None, lines[i] or 0, i))
+    first = order[0]
+    loc, message = problems[first]
+    where = ".".join(str(k) for k in loc)
+    text = f"{where}: {message}" if where else message
+    if source is not None:
+        text = f"{source}:{lines[first]}: {text}" if lines[first] else f"{source}: {text}"
+    if len(problems) > 1:
+        text += f" (and {len(problems) - 1} more)"
+    return text
+
+
+# ---- the paper's two configurations ---------------------------------------------------------
+#: SqueezeNext §3 with 16x16 PEs and a 128 KB buffer; everything else at the defaults above.
+PAPER_16X16 = HardwareSpec(
+    name="paper_16x16",
+    description="SqueezeNext (Gholami et al. 2018) §3 accelerator, 16x16 PEs with a 128 KB global buffer",
+)
+#: The same accelerator with 8x8 PEs and a 32 KB buffer (SqueezeNext §3).
+PAPER_8X8 = PAPER_16X16.with_changes({
+    "name": "paper_8x8",
+    "description": "SqueezeNext (Gholami et al. 2018) §3 accelerator, 8x8 PEs with a 32 KB global buffer",
+    "pe_array.rows": 8,
+    "pe_array.cols": 8,
+    "global_buffer.size_bytes": 32 * 1024,
+})
+#: Paper configurations keyed by array shape, in the paper's order (read-only).
+PAPER_CONFIGS: Mapping[str, HardwareSpec] = MappingProxyType({"8x8": PAPER_8X8, "16x16": PAPER_16X16})
