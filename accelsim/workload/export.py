@@ -1,0 +1,467 @@
+"""Export a PyTorch ``nn.Module`` to a :class:`LayerGraph` (torch.fx trace + meta-tensor shapes).
+
+This is the only accelsim module that imports torch. ``export_module`` traces ``forward`` with
+``torch.fx`` and walks the traced nodes in order, propagating shapes on the ``meta`` device: no
+data and no weights are touched, so exporting AlexNet costs the same as exporting a toy net.
+
+Layers: ``Conv2d`` (op ``dwconv`` when depthwise), ``Linear``, max/avg pooling (module or
+functional; adaptive pools as a global pool, or as the equivalent fixed pool when the input
+divides evenly; a mean over H and W as a global average pool), element-wise add of equal shapes
+and ``cat`` on the channel dim. Folded into the layer that produces their input (not layers):
+batch norm (``bn``; straight after a conv/linear only), activations (``act``; after any layer,
+e.g. the ReLU after a residual add) and cost-free ``post_ops``: dropout, identity, local
+response norm, flatten/view/reshape. A fold is refused when the producer's output is also read
+elsewhere, since the graph would then misstate what the other reader sees.
+
+Names: a module call is named by its dotted module path (``s1u1.squeeze1``). A functional op is
+named ``<path of the module whose forward calls it>.<kind>`` (``s1u1.add``, ``fire2.concat``),
+or ``<kind>`` at the top level, with ``_1``, ``_2`` ... on repeats; scoping by module keeps names
+stable when unrelated parts of a network change (fx's global ``add_17`` numbering is not).
+Anything else raises :class:`ExportError` naming the module path or fx node.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.fx
+import torch.nn.functional as F
+from torch import nn
+
+import accelsim
+from accelsim.errors import ExportError, WorkloadError
+from accelsim.workload.graph import LayerGraph
+from accelsim.workload.layer import INPUT, Layer, LayerKind, Shape
+
+SUPPORTED = (
+    "Conv2d, Linear, BatchNorm2d/1d (after conv/linear), MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, "
+    "AdaptiveMaxPool2d, activations (ReLU, ReLU6, LeakyReLU, Sigmoid, Tanh, SiLU, GELU, Hardswish, "
+    "Hardsigmoid, ELU), Dropout, Identity, LocalResponseNorm, Flatten, add, cat(dim=1), "
+    "flatten/view/reshape/squeeze, mean over (H, W)"
+)
+
+_ACTIVATIONS: dict[type, str] = {
+    nn.ReLU: "relu", nn.ReLU6: "relu6", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.SiLU: "silu",
+    nn.GELU: "gelu", nn.Hardswish: "hardswish", nn.Hardsigmoid: "hardsigmoid", nn.ELU: "elu",
+}
+_POST_OPS: dict[type, str] = {
+    nn.Dropout: "dropout", nn.Dropout2d: "dropout", nn.AlphaDropout: "dropout",
+    nn.Identity: "identity", nn.LocalResponseNorm: "lrn",
+}
+# canonical op -> (positional parameter names, defaults) of its functional form
+_SIGNATURES: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "max_pool2d": (("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"),
+                   {"stride": None, "padding": 0, "dilation": 1, "ceil_mode": False, "return_indices": False}),
+    "avg_pool2d": (("input", "kernel_size", "stride", "padding", "ceil_mode"),
+                   {"stride": None, "padding": 0, "ceil_mode": False}),
+    "adaptive_avg_pool2d": (("input", "output_size"), {}),
+    "adaptive_max_pool2d": (("input", "output_size", "return_indices"), {"return_indices": False}),
+    "add": (("input", "other", "alpha"), {"alpha": 1}),
+    "cat": (("tensors", "dim"), {"dim": 0}),
+    "mean": (("input", "dim", "keepdim"), {"dim": None, "keepdim": False}),
+    "leaky_relu": (("input", "negative_slope"), {"negative_slope": 0.01}),
+    "act": (("input",), {}),
+    "dropout": (("input",), {}),
+    "reshape": (("input",), {}),
+    "query": (("input",), {}),
+}
+# call_function target or ".method" -> canonical op (``act:<name>`` for activations)
+_FUNCTIONS: dict[Any, str] = {
+    operator.add: "add", torch.add: "add", ".add": "add", ".add_": "add",
+    torch.cat: "cat", torch.concat: "cat", torch.concatenate: "cat",
+    torch.mean: "mean", ".mean": "mean",
+    F.max_pool2d: "max_pool2d", F.avg_pool2d: "avg_pool2d",
+    F.adaptive_avg_pool2d: "adaptive_avg_pool2d", F.adaptive_max_pool2d: "adaptive_max_pool2d",
+    F.leaky_relu: "leaky_relu", F.dropout: "dropout", F.dropout2d: "dropout",
+    torch.flatten: "reshape", torch.reshape: "reshape", torch.squeeze: "reshape",
+    ".flatten": "reshape", ".view": "reshape", ".reshape": "reshape", ".squeeze": "reshape",
+    ".contiguous": "reshape", getattr: "query", ".size": "query", ".dim": "query",
+    F.relu: "act:relu", torch.relu: "act:relu", torch.relu_: "act:relu", ".relu": "act:relu",
+    ".relu_": "act:relu", F.relu6: "act:relu6", torch.sigmoid: "act:sigmoid", F.sigmoid: "act:sigmoid",
+    ".sigmoid": "act:sigmoid", torch.tanh: "act:tanh", F.tanh: "act:tanh", ".tanh": "act:tanh",
+    F.silu: "act:silu", F.gelu: "act:gelu", F.hardswish: "act:hardswish",
+    F.hardsigmoid: "act:hardsigmoid", F.elu: "act:elu",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Value:
+    """A traced tensor: its meta tensor (batch 1), the layer that produced it and its fx node."""
+
+    tensor: torch.Tensor
+    layer: str
+    node: torch.fx.Node
+
+    @property
+    def shape(self) -> Shape:
+        """``(C, H, W)``; a flattened ``(1, F)`` tensor is ``(F, 1, 1)``."""
+        dims = tuple(self.tensor.shape)
+        return dims[1:] if len(dims) == 4 else (dims[1], 1, 1)  # type: ignore[return-value]
+
+
+def _pair(value: int | Sequence[int]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+def _lookup(table: Mapping[type, str], module: nn.Module) -> str | None:
+    """The entry of the most specific class of ``module`` (``ReLU6`` before its base ``Hardtanh``)."""
+    return next((table[cls] for cls in type(module).__mro__ if cls in table), None)
+
+
+def _module_call(m: nn.Module, x: Any) -> tuple[str, dict[str, Any]] | None:
+    """A module call as (canonical op, bound arguments), or ``None`` if unsupported."""
+    if isinstance(m, nn.Conv2d):
+        return "conv", {"input": x, "module": m}
+    if isinstance(m, nn.Linear):
+        return "linear", {"input": x, "module": m}
+    if isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d):
+        return "bn", {"input": x, "module": m}
+    if isinstance(m, nn.MaxPool2d):
+        return "max_pool2d", {"input": x, "kernel_size": m.kernel_size, "stride": m.stride, "padding": m.padding,
+                              "dilation": m.dilation, "ceil_mode": m.ceil_mode, "return_indices": m.return_indices}
+    if isinstance(m, nn.AvgPool2d):
+        return "avg_pool2d", {"input": x, "kernel_size": m.kernel_size, "stride": m.stride, "padding": m.padding,
+                              "ceil_mode": m.ceil_mode}
+    if isinstance(m, nn.AdaptiveAvgPool2d | nn.AdaptiveMaxPool2d):
+        op = "adaptive_max_pool2d" if isinstance(m, nn.AdaptiveMaxPool2d) else "adaptive_avg_pool2d"
+        return op, {"input": x, "output_size": m.output_size, "return_indices": getattr(m, "return_indices", False)}
+    if isinstance(m, nn.LeakyReLU):
+        return "leaky_relu", {"input": x, "negative_slope": m.negative_slope}
+    if isinstance(m, nn.Flatten):
+        return "reshape", {"input": x, "fn": lambda t: t.flatten(m.start_dim, m.end_dim)}
+    if (act := _lookup(_ACTIVATIONS, m)) is not None:
+        return "act", {"input": x, "act": act}
+    if (post_op := _lookup(_POST_OPS, m)) is not None:
+        return "dropout", {"input": x, "post_op": post_op}
+    return None
+
+
+def _function_call(node: torch.fx.Node, args: tuple[Any, ...], kwargs: dict[str, Any]
+                   ) -> tuple[str, dict[str, Any]] | None:
+    """A call_function / call_method node as (canonical op, bound arguments), or ``None``."""
+    key = node.target if node.op == "call_function" else f".{node.target}"
+    op = _FUNCTIONS.get(key)  # type: ignore[arg-type]
+    if op is None:
+        return None
+    if op.startswith("act:"):
+        op, kwargs = "act", {**kwargs, "act": op[4:]}
+    names, defaults = _SIGNATURES[op]
+    bound = {**defaults, **dict(zip(names, args, strict=False)), **kwargs}
+    rest = args[len(names):]
+    if op == "reshape":  # replay the exact call on the meta tensor
+        method = str(node.target)
+        bound["fn"] = ((lambda t: node.target(t, *rest, **kwargs)) if node.op == "call_function"  # type: ignore
+                       else (lambda t: getattr(t, method)(*rest, **kwargs)))
+    elif op == "query":
+        bound["fn"] = ((lambda t: getattr(t, args[1])) if node.op == "call_function"
+                       else (lambda t: getattr(t, str(node.target))(*rest, **kwargs)))
+    return op, bound
+
+
+class _Exporter:
+    """One export: walks the fx graph, keeps draft layers and the fx node that ends each one."""
+
+    def __init__(self, root: nn.Module, graph: torch.fx.Graph, input_shape: Shape) -> None:
+        self.root, self.graph, self.input_shape = root, graph, input_shape
+        self.drafts: dict[str, dict[str, Any]] = {}
+        # layer -> the node whose output is the layer's final output (after its folded ops)
+        self.tail: dict[str, torch.fx.Node] = {}
+        self.module_paths = {str(n.target) for n in graph.nodes if n.op == "call_module"}
+
+    def run(self) -> list[Layer]:
+        env: dict[torch.fx.Node, Any] = {}
+        if sum(n.op == "placeholder" for n in self.graph.nodes) != 1:
+            raise ExportError("forward: expected exactly one input tensor argument")
+        for node in self.graph.nodes:
+            if node.op == "placeholder":
+                env[node] = _Value(torch.empty((1, *self.input_shape), device="meta"), INPUT, node)
+            elif node.op == "get_attr":
+                raise ExportError(f"{node.target}: unsupported op parameter/buffer read; supported: {SUPPORTED}")
+            elif node.op != "output":
+                args = torch.fx.node.map_arg(node.args, env.__getitem__)
+                kwargs = torch.fx.node.map_arg(node.kwargs, env.__getitem__)
+                env[node] = self._call(node, args, kwargs)
+        return [Layer(**draft) for draft in self.drafts.values()]
+
+    def _call(self, node: torch.fx.Node, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if node.op == "call_module":
+            module = self.root.get_submodule(str(node.target))
+            call, where = _module_call(module, args[0]), str(node.target)
+            what = type(module).__name__
+        else:
+            if not _holds_value((args, kwargs)):  # Python arithmetic on shapes, e.g. x.size(0) * 2
+                if node.op == "call_function":
+                    return node.target(*args, **kwargs)  # type: ignore[operator]
+                return getattr(args[0], str(node.target))(*args[1:], **kwargs)
+            call, where = _function_call(node, args, kwargs), self._where(node)
+            what = getattr(node.target, "__name__", str(node.target))
+        if call is None:
+            raise ExportError(f"{where}: unsupported op {what}; supported: {SUPPORTED}")
+        op, bound = call
+        x = bound.get("input")
+        if op not in ("add", "cat") and not isinstance(x, _Value):
+            raise ExportError(f"{where}: {what} on a non-tensor input")
+        return getattr(self, f"_op_{op}")(node, where, x, bound)
+
+    # ---- naming and drafts --------------------------------------------------------------
+    @staticmethod
+    def _scope(node: torch.fx.Node) -> str:
+        stack = node.meta.get("nn_module_stack") or {}
+        return next(reversed(stack.values()))[0] if stack else ""
+
+    def _where(self, node: torch.fx.Node) -> str:
+        return f"{self._scope(node)}: {node.name}".lstrip(": ")
+
+    def _new_layer(self, node: torch.fx.Node, kind: LayerKind, inputs: Sequence[_Value], out: torch.Tensor,
+                   **fields: Any) -> _Value:
+        if node.op == "call_module":
+            source = base = str(node.target)
+        else:
+            source = self._scope(node)
+            base = f"{source}.{kind.value}" if source else kind.value
+        name, n = base, 0
+        while name in self.drafts or name == INPUT or (name != base and name in self.module_paths):
+            n += 1
+            name = f"{base}_{n}"
+        value = _Value(out, name, node)
+        self.drafts[name] = {"name": name, "kind": kind, "inputs": tuple(v.layer for v in inputs),
+                             "in_shape": inputs[0].shape, "out_shape": value.shape, "post_ops": [],
+                             "source": source, **fields}
+        self.tail[name] = node
+        return value
+
+    def _fold(self, node: torch.fx.Node, where: str, x: _Value, field: str, value: Any,
+              out: torch.Tensor | None = None) -> _Value:
+        """Record ``field`` (``act``, ``bn`` or ``post_ops``) on the layer that produced ``x``."""
+        result = _Value(x.tensor if out is None else out, x.layer, node)
+        if x.layer == INPUT:
+            if field == "post_ops":  # a cost-free op on the image changes nothing
+                return result
+            raise ExportError(f"{where}: {field} on the network input cannot fold into a producing layer")
+        draft = self.drafts[x.layer]
+        alone = self.tail[x.layer] is x.node and len(x.node.users) == 1
+        if field == "post_ops":
+            if draft["post_ops"][-1:] != [value]:
+                draft["post_ops"].append(value)
+        elif not alone:
+            raise ExportError(f"{where}: reads {x.layer!r}, whose output is also used elsewhere, "
+                              f"so its {field} cannot fold into that layer")
+        elif field == "bn" and (draft["kind"] not in (LayerKind.CONV, LayerKind.FC) or draft.get("bn")
+                                or draft.get("act") or draft["post_ops"]):
+            raise ExportError(f"{where}: batch norm must directly follow a conv or linear layer, "
+                              f"not {x.layer!r} ({draft['kind']}{' + act' if draft.get('act') else ''})")
+        elif field == "act" and draft.get("act"):
+            raise ExportError(f"{where}: activation {value!r} after {draft['act']!r} on {x.layer!r}; "
+                              "one activation per layer is supported")
+        else:
+            draft[field] = value
+        if alone:
+            self.tail[x.layer] = node
+        return result
+
+    # ---- ops: _op_<canonical op>(node, where, input value, bound arguments) ---------------
+    def _op_conv(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
+        m: nn.Conv2d = b["module"]
+        kernel = _pair(m.kernel_size)
+        if m.dilation != (1, 1):
+            raise ExportError(f"{where}: unsupported dilation {tuple(m.dilation)}; only 1 is modelled")
+        if m.padding_mode != "zeros":
+            raise ExportError(f"{where}: unsupported padding_mode {m.padding_mode!r}; only 'zeros'")
+        if m.padding == "same" and any(k % 2 == 0 for k in kernel):
+            raise ExportError(f"{where}: padding='same' with even kernel {kernel} pads the sides unequally")
+        if m.padding == "valid":
+            padding = (0, 0)
+        elif m.padding == "same":  # odd kernels: (k - 1) / 2 on every side
+            padding = (kernel[0] // 2, kernel[1] // 2)
+        else:
+            padding = _pair(m.padding)  # type: ignore[arg-type]
+        self._need_map(x, where)
+        weight = torch.empty(m.weight.shape, device="meta")
+        out = _meta(where, F.conv2d, x.tensor, weight, None, m.stride, padding, 1, m.groups)
+        return self._new_layer(node, LayerKind.CONV, [x], out, kernel=kernel, stride=_pair(m.stride),
+                               padding=padding, groups=m.groups, bias=m.bias is not None)
+
+    def _op_linear(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
+        m: nn.Linear = b["module"]
+        if x.tensor.dim() != 2:
+            raise ExportError(f"{where}: Linear input must be flattened to (N, features); "
+                              f"got {tuple(x.tensor.shape)}")
+        out = _meta(where, F.linear, x.tensor, torch.empty(m.weight.shape, device="meta"))
+        source = self.drafts[x.layer]["out_shape"] if x.layer != INPUT else self.input_shape
+        return self._new_layer(node, LayerKind.FC, [x], out, bias=m.bias is not None, flattened_from=source)
+
+    def _op_bn(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
+        m = b["module"]
+        dims = 4 if isinstance(m, nn.BatchNorm2d) else 2
+        if x.tensor.dim() != dims or x.shape[0] != m.num_features:
+            raise ExportError(f"{where}: {type(m).__name__}({m.num_features}) does not fit input "
+                              f"{tuple(x.tensor.shape)}")
+        return self._fold(node, where, x, "bn", True)
+
+    def _op_act(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
+        return self._fold(node, where, x, "act", b["act"])
+
+    def _op_leaky_relu(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
+        return self._fold(node, where, x, "act", f"leaky{b['negative_slope']:g}")
+
+    def _op_dropout(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
+        return self._fold(node, where, x, "post_ops", b.get("post_op", "dropout"))
+
+    def _op_max_pool2d(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
+        if b["return_indices"] or _pair(b["dilation"]) != (1, 1):
+            raise ExportError(f"{where}: unsupported max pool with return_indices or dilation != 1")
+        return self._pool(node, where, LayerKind.MAXPOOL, x, b)
+
+    def _op_avg_pool2d(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
+        return self._pool(node, where, LayerKind.AVGPOOL, x, b)
+
+    def _pool(self, node: torch.fx.Node, where: str, kind: LayerKind, x: _Value, b: dict[str, Any]) -> _Value:
+        self._need_map(x, where)
+        kernel, padding = _pair(b["kernel_size"]), _pair(b["padding"])
+        stride = kernel if b["stride"] in (None, ()) else _pair(b["stride"])
+        fn = F.max_pool2d if kind is LayerKind.MAXPOOL else F.avg_pool2d
+        out = _meta(where, fn, x.tensor, kernel, stride, padding, ceil_mode=b["ceil_mode"])
+        if kernel == x.shape[1:] and padding == (0, 0):  # the window covers the whole map
+            return self._new_layer(node, kind, [x], out, kernel=kernel, global_pool=True)
+        return self._new_layer(node, kind, [x], out, kernel=kernel, stride=stride, padding=padding,
+                               ceil_mode=bool(b["ceil_mode"]))
+
+    def _op_adaptive_avg_pool2d(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
+        return self._adaptive(node, where, LayerKind.AVGPOOL, x, b)
+
+    def _op_adaptive_max_pool2d(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
+        if b["return_indices"]:
+            raise ExportError(f"{where}: unsupported adaptive max pool with return_indices")
+        return self._adaptive(node, where, LayerKind.MAXPOOL, x, b)
+
+    def _adaptive(self, node: torch.fx.Node, where: str, kind: LayerKind, x: _Value, b: dict[str, Any]) -> _Value:
+        """An adaptive pool is the fixed pool with window = stride = input / output, when that divides."""
+        self._need_map(x, where)
+        _, h, w = x.shape
+        size = b["output_size"]
+        oh, ow = (size, size) if isinstance(size, int) else size
+        oh, ow = oh or h, ow or w  # None keeps the input size
+        if h % oh or w % ow:
+            raise ExportError(f"{where}: adaptive pool {h}x{w} -> {oh}x{ow} has uneven windows; "
+                              "only sizes that divide the input map to a fixed pool")
+        return self._pool(node, where, kind, x, {"kernel_size": (h // oh, w // ow), "stride": None,
+                                                 "padding": 0, "ceil_mode": False})
+
+    def _op_mean(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
+        dims = (b["dim"],) if isinstance(b["dim"], int) else tuple(b["dim"] or ())
+        if x.tensor.dim() != 4 or sorted(d % 4 for d in dims) != [2, 3]:
+            raise ExportError(f"{where}: unsupported op mean over dims {dims}; only over (H, W) = (2, 3)")
+        out = _meta(where, torch.mean, x.tensor, dims, keepdim=b["keepdim"])
+        return self._new_layer(node, LayerKind.AVGPOOL, [x], out, kernel=x.shape[1:], global_pool=True)
+
+    def _op_add(self, node: torch.fx.Node, where: str, x: Any, b: dict[str, Any]) -> _Value:
+        a, other = b["input"], b["other"]
+        if not (isinstance(a, _Value) and isinstance(other, _Value)) or b["alpha"] != 1:
+            raise ExportError(f"{where}: unsupported op add with a scalar or alpha; only tensor + tensor")
+        if a.tensor.shape != other.tensor.shape:
+            raise ExportError(f"{where}: add of shapes {tuple(a.tensor.shape)} and {tuple(other.tensor.shape)}; "
+                              "broadcasting is not supported")
+        return self._new_layer(node, LayerKind.ADD, [a, other], a.tensor)
+
+    def _op_cat(self, node: torch.fx.Node, where: str, x: Any, b: dict[str, Any]) -> _Value:
+        parts = list(b["tensors"])
+        if not all(isinstance(p, _Value) for p in parts):
+            raise ExportError(f"{where}: cat of non-tensor values")
+        out = _meta(where, torch.cat, [p.tensor for p in parts], b["dim"])
+        if b["dim"] % out.dim() != 1:
+            raise ExportError(f"{where}: unsupported op cat on dim {b['dim']}; only on the channel dim 1")
+        if len(parts) == 1:
+            return _Value(out, parts[0].layer, node)
+        value = self._new_layer(node, LayerKind.CONCAT, parts, out)
+        # a concat reads its whole output's worth of channels (the zoo's in_ch convention)
+        self.drafts[value.layer]["in_shape"] = value.shape
+        return value
+
+    def _op_reshape(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
+        out = _meta(where, b["fn"], x.tensor)
+        if out.shape == x.tensor.shape:
+            return _Value(out, x.layer, node)
+        if tuple(out.shape) in ((1, x.tensor.numel()), (1, x.tensor.numel(), 1, 1)):
+            return self._fold(node, where, x, "post_ops", "flatten", out)
+        raise ExportError(f"{where}: unsupported reshape {tuple(x.tensor.shape)} -> {tuple(out.shape)}; "
+                          "only flattening to (N, features)")
+
+    def _op_query(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> Any:
+        """``x.size(...)``, ``x.dim()``, ``x.shape``: plain values for shape arithmetic."""
+        result = _meta(where, b["fn"], x.tensor)
+        if isinstance(result, torch.Tensor):
+            raise ExportError(f"{where}: unsupported op {node.target} returning a tensor; supported: {SUPPORTED}")
+        return result
+
+    @staticmethod
+    def _need_map(x: _Value, where: str) -> None:
+        if x.tensor.dim() != 4:
+            raise ExportError(f"{where}: expects an (N, C, H, W) feature map; got {tuple(x.tensor.shape)}")
+
+
+def _meta(where: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run ``fn`` on meta tensors; torch's own shape errors become one-line ExportErrors."""
+    try:
+        return fn(*args, **kwargs)
+    except (RuntimeError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ExportError(f"{where}: {first}") from None
+
+
+def _holds_value(tree: Any) -> bool:
+    found: list[bool] = []
+    torch.fx.node.map_aggregate(tree, lambda a: found.append(isinstance(a, _Value)) or a)
+    return any(found)
+
+
+def _check_input_shape(input_shape: Sequence[int]) -> Shape:
+    shape = tuple(input_shape)
+    if len(shape) != 3 or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in shape):
+        raise ExportError(f"input_shape: expected (C, H, W), 3 positive integers; got {input_shape!r}")
+    return shape  # type: ignore[return-value]
+
+
+def export_module(module: nn.Module, input_shape: Sequence[int] = (3, 227, 227), name: str | None = None,
+                  meta: Mapping[str, Any] | None = None) -> LayerGraph:
+    """Trace ``module`` in eval mode and return its layer graph for one ``input_shape`` image.
+
+    Args:
+        module: an ``nn.Module`` whose ``forward`` takes one ``(N, C, H, W)`` tensor and that
+            ``torch.fx`` can trace; its training flags are restored afterwards.
+        input_shape: ``(C, H, W)`` of one input image (batch 1).
+        name: the graph's name (default: the module's class name).
+        meta: extra JSON-ready facts for ``graph.meta``; ``input_shape`` and
+            ``accelsim_version`` are always recorded.
+
+    Raises:
+        ExportError: one line naming the module path or fx node of the first op that cannot be
+            exported (unsupported op, dilation, a fold that would misstate the graph, ...).
+    """
+    shape = _check_input_shape(input_shape)
+    label = name or type(module).__name__
+    modes = [(m, m.training) for m in module.modules()]
+    module.eval()  # trace the inference graph: forward may branch on self.training
+    try:
+        traced = torch.fx.Tracer().trace(module)
+    except Exception as exc:  # user forward code may raise anything while being traced
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ExportError(f"{label}: torch.fx cannot trace forward(): {first}") from None
+    finally:
+        for m, mode in modes:
+            m.training = mode
+    with torch.no_grad():
+        layers = _Exporter(module, traced, shape).run()
+    if not layers:
+        raise ExportError(f"{label}: forward() has no exportable layer (conv, linear, pool, add, cat)")
+    graph = LayerGraph(label, shape, {**(meta or {}), "input_shape": list(shape),
+                                      "accelsim_version": accelsim.__version__})
+    try:
+        for layer in layers:
+            graph.add(layer)
+    except WorkloadError as exc:
+        raise ExportError(str(exc)) from None
+    return graph

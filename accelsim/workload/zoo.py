@@ -1,0 +1,214 @@
+"""The bridge from the ``networks`` zoo to layer graphs, with a disk cache of exported graphs.
+
+``load_graph("sqnxt23v5")`` resolves a preset (paper name or alias) with
+``networks.registry``, builds the module, exports it at the preset's input size and returns
+the :class:`LayerGraph`. Exported graphs are cached as JSON under ``$ACCELSIM_CACHE_DIR``
+(default ``~/.cache/accelsim``) in ``graphs/``; a cache hit reads one JSON file and never
+imports torch.
+
+The cache key hashes everything the graph depends on: the preset, the effective overrides,
+input size, number of classes, the accelsim and torch versions, and a digest of the source of
+``networks/*.py`` and of the exporter and graph types. Editing a network definition therefore
+changes the key, so a stale graph can never be served.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import accelsim
+from accelsim.errors import WorkloadError
+from accelsim.workload.graph import LayerGraph
+
+CACHE_ENV = "ACCELSIM_CACHE_DIR"
+_GRAPH_SOURCES = ("export.py", "graph.py", "layer.py", "zoo.py")
+# order of SqueezeNext options in variant names (the others follow, sorted)
+_OPTION_ORDER = ("width", "depth", "stem_kernel", "first_unit", "groups")
+
+
+def list_presets() -> tuple[str, ...]:
+    """Paper names of every preset, in paper order (``networks.registry.list_presets``)."""
+    from networks.registry import list_presets as _list
+
+    return _list()
+
+
+def resolve_name(name: str) -> str:
+    """The paper name of preset ``name`` (a paper name or an alias, any case).
+
+    Raises:
+        WorkloadError: ``unknown network 'x'; did you mean: a, b, c?``.
+    """
+    return _preset(name).name
+
+
+def _preset(name: str) -> Any:
+    from networks.registry import UnknownNetworkError, get_preset
+
+    try:
+        return get_preset(name)
+    except UnknownNetworkError as exc:
+        hint = (f"did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions
+                else f"known networks: {', '.join(list_presets())}")
+        raise WorkloadError(f"unknown network {name!r}; {hint}") from None
+
+
+def _jsonable(value: Any) -> Any:
+    """Override values in the form JSON gives back (tuples as lists), so cached graphs compare equal."""
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def effective_overrides(name: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The overrides that change preset ``name``'s options (an override equal to the preset's value is dropped).
+
+    ``depth`` sequences become tuples of ints; ``None`` values are ignored.
+    """
+    preset = _preset(name)
+    out: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key == "depth" and isinstance(value, list | tuple):
+            value = tuple(value)
+        if key in preset.options and _jsonable(preset.options[key]) == _jsonable(value):
+            continue
+        out[key] = value
+    order = {k: i for i, k in enumerate(_OPTION_ORDER)}
+    return dict(sorted(out.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, tuple | list):
+        return ",".join(_format(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def variant_name(name: str, overrides: Mapping[str, Any] | None = None, *, input_size: int | None = None,
+                 num_classes: int | None = None) -> str:
+    """A descriptive graph name: the paper name, plus ``[key=value;...]`` for what differs from the preset.
+
+    Example: ``variant_name("sqnxt23", {"depth": (2, 4, 14, 1)})`` is ``'1.0-SqNxt-23[depth=2,4,14,1]'``.
+    """
+    preset = _preset(name)
+    changed = effective_overrides(name, overrides or {})
+    if num_classes is not None and num_classes != preset.num_classes:
+        changed["num_classes"] = num_classes
+    if input_size is not None and input_size != preset.input_size:
+        changed["input_size"] = input_size
+    if not changed:
+        return preset.name
+    return f"{preset.name}[{';'.join(f'{k}={_format(v)}' for k, v in changed.items())}]"
+
+
+def cache_dir() -> Path:
+    """Where exported graphs are cached: ``$ACCELSIM_CACHE_DIR/graphs`` or ``~/.cache/accelsim/graphs``."""
+    root = os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "accelsim"
+    return Path(root) / "graphs"
+
+
+@functools.cache
+def source_digest() -> str:
+    """SHA-256 over the source of ``networks/*.py`` and the exporter/graph modules (hex).
+
+    Computed once per process: the digest describes the code this process runs.
+    """
+    import networks.registry
+
+    files = sorted(Path(networks.registry.__file__).parent.glob("*.py"))
+    files += [Path(__file__).with_name(n) for n in _GRAPH_SOURCES]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _torch_version() -> str:
+    try:
+        return importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - torch is a dependency
+        return "absent"
+
+
+def cache_key(preset: str, overrides: Mapping[str, Any], input_size: int, num_classes: int) -> str:
+    """The cache file stem of an export: a hash of every input the exported graph depends on."""
+    facts = {"preset": preset, "overrides": _jsonable(dict(overrides)), "input_size": input_size,
+             "num_classes": num_classes, "accelsim": accelsim.__version__, "torch": _torch_version(),
+             "sources": source_digest()}
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:40]
+
+
+def load_graph(name: str, *, num_classes: int | None = None, input_size: int | None = None,
+               use_cache: bool = True, **overrides: Any) -> LayerGraph:
+    """The layer graph of zoo network ``name`` (paper name or alias), exported once and cached.
+
+    Args:
+        name: a preset name or alias (``"1.0-SqNxt-23v5"``, ``"sqnxt23v5"``).
+        num_classes: classifier outputs (default: the preset's, 1000).
+        input_size: square input side in pixels (default: the preset's, e.g. 227 or 224).
+        use_cache: read and write the disk cache (``False`` always exports afresh).
+        **overrides: constructor options, e.g. SqueezeNext ``width``, ``depth``, ``stem_kernel``,
+            ``first_unit``, ``groups``.
+
+    Returns:
+        A graph named by :func:`variant_name`; ``graph.meta`` records ``preset``, ``family``,
+        ``overrides``, ``input_size``, ``num_classes``, ``input_shape`` and ``accelsim_version``.
+
+    Raises:
+        WorkloadError: unknown network (with suggestions) or a bad option, on one line.
+        ExportError: the module cannot be exported.
+    """
+    preset = _preset(name)
+    changed = effective_overrides(name, overrides)
+    size = preset.input_size if input_size is None else input_size
+    classes = preset.num_classes if num_classes is None else num_classes
+    for label, value in (("input_size", size), ("num_classes", classes)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise WorkloadError(f"{preset.name}: {label}: expected an integer >= 1; got {value!r}")
+    path = cache_dir() / f"{cache_key(preset.name, changed, size, classes)}.json"
+    if use_cache and path.is_file():
+        try:
+            return LayerGraph.load_json(path)
+        except WorkloadError:
+            pass  # unreadable entry (e.g. a torn write by a killed process): export again and replace it
+    graph = _export(preset, changed, size, classes)
+    if use_cache:
+        _write_atomic(path, graph)
+    return graph
+
+
+def _export(preset: Any, changed: dict[str, Any], size: int, classes: int) -> LayerGraph:
+    from accelsim.workload.export import export_module
+
+    try:
+        module = preset.build(num_classes=classes, **changed)
+    except ValueError as exc:  # the constructors' own argument checks
+        raise WorkloadError(f"{preset.name}: {' '.join(str(exc).split())}") from None
+    except TypeError as exc:  # an option this family does not take
+        options = ", ".join(preset.options) or "none"
+        raise WorkloadError(f"{preset.name}: {' '.join(str(exc).split())}; its options: {options}") from None
+    meta = {"preset": preset.name, "family": preset.family, "overrides": _jsonable(changed),
+            "input_size": size, "num_classes": classes}
+    name = variant_name(preset.name, changed, input_size=size, num_classes=classes)
+    return export_module(module, (3, size, size), name=name, meta=meta)
+
+
+def _write_atomic(path: Path, graph: LayerGraph) -> None:
+    """Write ``graph`` so a reader never sees half a file; an unwritable cache is skipped silently."""
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        graph.save_json(tmp)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # the cache is an optimisation; failing to write it must not fail the export
