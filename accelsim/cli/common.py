@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
+
+if TYPE_CHECKING:
+    from accelsim.hardware import HardwareSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,3 +55,39 @@ def cli_errors(fn: F) -> F:
             fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
 
     return wrapper  # type: ignore[return-value]
+
+
+# ---- hardware options (shared by run, report, redistribute, hw show) -------------------------
+HwOption = Annotated[Path | None, typer.Option(
+    "--hw", metavar="FILE",
+    help="Hardware spec YAML (default: the paper's 16x16/128KB accelerator); "
+         "built-in names: 16x16, 8x8, paper_16x16, paper_8x8.")]
+HwListOption = Annotated[list[Path] | None, typer.Option(
+    "--hw", metavar="FILE",
+    help="Hardware spec YAML or built-in name; repeat to compare several (--hw 8x8 --hw 16x16).")]
+PeOption = Annotated[str | None, typer.Option(
+    "--pe", metavar="RxC", help="Override the PE array, e.g. 8x8 (rows x cols).")]
+BufferOption = Annotated[str | None, typer.Option(
+    "--buffer", metavar="SIZE", help="Override the global buffer, e.g. 32KB (KB = 1024 B).")]
+SetOption = Annotated[list[str] | None, typer.Option(
+    "--set", metavar="FIELD=VALUE",
+    help="Override any spec field, e.g. dram.bandwidth=32GB/s or model.fuse_pool=true; repeatable, "
+         "applied in order after --hw, --pe and --buffer (fields: accelsim hw show).")]
+
+
+def hardware_from_options(hw: Path | str | None = None, pe: str | None = None, buffer: str | None = None,
+                          sets: Sequence[str] | None = None) -> HardwareSpec:
+    """The spec that --hw/--pe/--buffer/--set ask for (``accelsim.hardware.resolve_hardware``)."""
+    from accelsim.hardware import resolve_hardware
+
+    return resolve_hardware(hw, pe, buffer, sets or ())
+
+
+def hardware_list_from_options(hws: Sequence[Path | str] | None, pe: str | None = None, buffer: str | None = None,
+                               sets: Sequence[str] | None = None,
+                               default: Sequence[Path | str] = ("16x16",)) -> list[HardwareSpec]:
+    """One spec per repeated --hw (``default`` when none is given), each with the same overrides.
+
+    Report commands pass ``default=("8x8", "16x16")`` to cover both paper configurations.
+    """
+    return [hardware_from_options(hw, pe, buffer, sets) for hw in (hws or default)]
