@@ -8,8 +8,10 @@ subclasses) become one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -91,3 +93,72 @@ def hardware_list_from_options(hws: Sequence[Path | str] | None, pe: str | None 
     Report commands pass ``default=("8x8", "16x16")`` to cover both paper configurations.
     """
     return [hardware_from_options(hw, pe, buffer, sets) for hw in (hws or default)]
+
+
+# ---- SqueezeNext network options (shared by export, run, redistribute, train) -----------------
+WidthOption = Annotated[float | None, typer.Option(
+    "--width", metavar="W", help="SqueezeNext width multiplier (1.0, 1.5, 2.0; 32*W must be a multiple of 4).")]
+DepthOption = Annotated[str | None, typer.Option(
+    "--depth", metavar="D1,D2,...", help="SqueezeNext units per stage, e.g. 2,4,14,1 (23v5); entries >= 1.")]
+StemOption = Annotated[int | None, typer.Option(
+    "--stem", metavar="K", help="SqueezeNext first conv kernel: 7 (v1) or 5 (v2-v5); any odd K >= 1.")]
+FirstUnitOption = Annotated[str | None, typer.Option(
+    "--first-unit", metavar="parallel|serial",
+    help="SqueezeNext first unit of each stage: parallel shortcut conv (v1) or serial transition conv (v2-v5).")]
+GroupsOption = Annotated[int | None, typer.Option(
+    "--groups", metavar="G", help="SqueezeNext groups of squeeze1 and the separable convs (2 = G-SqNxt).")]
+
+
+@dataclass(frozen=True)
+class NetworkOptions:
+    """Validated SqueezeNext options from the CLI; ``None`` means 'keep the preset's value'.
+
+    Build it with :meth:`parse` from the raw option values and pass :meth:`overrides` to
+    ``accelsim.workload.zoo.load_graph(name, **overrides)`` (keys are the constructor's).
+    """
+
+    width: float | None = None
+    depth: tuple[int, ...] | None = None
+    stem_kernel: int | None = None
+    first_unit: str | None = None
+    groups: int | None = None
+
+    @classmethod
+    def parse(cls, width: float | None = None, depth: str | None = None, stem: int | None = None,
+              first_unit: str | None = None, groups: int | None = None) -> NetworkOptions:
+        """Check the raw ``--width/--depth/--stem/--first-unit/--groups`` values.
+
+        Raises:
+            WorkloadError: one line naming the option, what it expects and what it got.
+        """
+        from accelsim.errors import WorkloadError
+
+        if width is not None and not (math.isfinite(width) and width > 0):
+            raise WorkloadError(f"--width: expected a number > 0; got {width:g}")
+        if stem is not None and (stem < 1 or stem % 2 == 0):
+            raise WorkloadError(f"--stem: expected an odd kernel size >= 1 (5 or 7 in the paper); got {stem}")
+        if first_unit is not None and first_unit not in ("parallel", "serial"):
+            raise WorkloadError(f"--first-unit: expected 'parallel' or 'serial'; got {first_unit!r}")
+        if groups is not None and groups < 1:
+            raise WorkloadError(f"--groups: expected an integer >= 1; got {groups}")
+        return cls(width, None if depth is None else parse_depth(depth), stem, first_unit, groups)
+
+    def overrides(self) -> dict[str, Any]:
+        """The options that were given, keyed by the SqueezeNext constructor's argument names."""
+        values = {"width": self.width, "depth": self.depth, "stem_kernel": self.stem_kernel,
+                  "first_unit": self.first_unit, "groups": self.groups}
+        return {key: value for key, value in values.items() if value is not None}
+
+
+def parse_depth(text: str) -> tuple[int, ...]:
+    """``"2,4,14,1"`` -> ``(2, 4, 14, 1)``; spaces and brackets are tolerated (``"[2, 4, 14, 1]"``).
+
+    Raises:
+        WorkloadError: unless every entry is an integer >= 1 and there is at least one.
+    """
+    from accelsim.errors import WorkloadError
+
+    parts = [p.strip() for p in text.strip().strip("[]()").split(",")]
+    if not parts or not all(p.isdigit() and int(p) >= 1 for p in parts):
+        raise WorkloadError(f"--depth: expected comma-separated integers >= 1 such as 2,4,14,1; got {text!r}")
+    return tuple(int(p) for p in parts)
