@@ -116,8 +116,9 @@ def _resume(
     else:
         if opts["network"] is None:
             raise CheckpointError(f"{where}: checkpoint is of a custom module; pass that nn.Module to resume")
-        if model_or_name is not None and get_preset(model_or_name).name != opts["network"]:
-            raise CheckpointError(f"{where}: checkpoint is of network {opts['network']}, not {model_or_name}")
+        asked = None if model_or_name is None else get_preset(model_or_name).name
+        if asked not in (None, opts["network"]):
+            raise CheckpointError(f"{where}: checkpoint is of network {opts['network']}, not {asked}")
         if overrides is not None:
             wanted = training_overrides(opts["network"], overrides, opts["image_size"])
             if _plain(wanted) != _plain(opts["overrides"]):

@@ -95,7 +95,9 @@ def evaluate_dataset(model: nn.Module, dataset: AugmentedDataset, *, batch_size:
     """Mean cross-entropy, top-1 and top-k (``k = min(5, outputs)``) of ``model`` over ``dataset``."""
     if len(dataset) == 0:
         raise TrainingError("evaluation split is empty; expected at least one image")
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers)
+    # A private generator: iterating a loader draws a worker base seed, which must not advance the
+    # global RNG that dropout uses (or a mid-epoch validation would change the rest of the run).
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers, generator=torch.Generator())
     loss_sum, top1, topk, images, k = 0.0, 0, 0, 0, 1
     was_training = model.training
     model.eval()
