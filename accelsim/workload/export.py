@@ -280,6 +280,8 @@ class _Exporter:
         else:
             padding = _pair(m.padding)  # type: ignore[arg-type]
         self._need_map(x, where)
+        if x.shape[0] != m.in_channels:
+            raise ExportError(f"{where}: Conv2d expects {m.in_channels} input channels; got {x.shape[0]}")
         weight = torch.empty(m.weight.shape, device="meta")
         out = _meta(where, F.conv2d, x.tensor, weight, None, m.stride, padding, 1, m.groups)
         return self._new_layer(node, LayerKind.CONV, [x], out, kernel=kernel, stride=_pair(m.stride),
@@ -290,6 +292,8 @@ class _Exporter:
         if x.tensor.dim() != 2:
             raise ExportError(f"{where}: Linear input must be flattened to (N, features); "
                               f"got {tuple(x.tensor.shape)}")
+        if x.shape[0] != m.in_features:
+            raise ExportError(f"{where}: Linear expects {m.in_features} input features; got {x.shape[0]}")
         out = _meta(where, F.linear, x.tensor, torch.empty(m.weight.shape, device="meta"))
         source = self.drafts[x.layer]["out_shape"] if x.layer != INPUT else self.input_shape
         return self._new_layer(node, LayerKind.FC, [x], out, bias=m.bias is not None, flattened_from=source)

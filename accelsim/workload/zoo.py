@@ -64,6 +64,8 @@ def _jsonable(value: Any) -> Any:
     """Override values in the form JSON gives back (tuples as lists), so cached graphs compare equal."""
     if isinstance(value, tuple | list):
         return [_jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _jsonable(v) for k, v in value.items()}
     return value
 
 
@@ -142,7 +144,7 @@ def _torch_version() -> str:
 
 def cache_key(preset: str, overrides: Mapping[str, Any], input_size: int, num_classes: int) -> str:
     """The cache file stem of an export: a hash of every input the exported graph depends on."""
-    facts = {"preset": preset, "overrides": _jsonable(dict(overrides)), "input_size": input_size,
+    facts = {"preset": preset, "overrides": _jsonable(overrides), "input_size": input_size,
              "num_classes": num_classes, "accelsim": accelsim.__version__, "torch": _torch_version(),
              "sources": source_digest()}
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:40]
