@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from accelsim.cli.common import cli_errors, fail
+from accelsim.cli.common import (
+    DepthOption,
+    FirstUnitOption,
+    GroupsOption,
+    NetworkOptions,
+    StemOption,
+    WidthOption,
+    cli_errors,
+    fail,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -23,20 +32,10 @@ if TYPE_CHECKING:
 
 DATA_HELP = (
     "Data source: a folder of class folders (optionally train/ and val/), a .npz file "
-    "(x_train/y_train[/x_val/y_val] or x/y), 'synthetic[:classes=10,size=64,train=2000,val=500,seed=0]' "
-    "or 'digits' (scikit-learn's 8x8 digits)."
+    "(x_train/y_train, x_val/y_val or x/y), 'synthetic' or 'synthetic:classes=10,size=64,train=2000,val=500,seed=0' "
+    "(the defaults), or 'digits' (scikit-learn's 8x8 digits)."
 )
-SQNXT = "SqueezeNext options"
 HYPER = "Training options"
-
-
-def parse_depth(text: str) -> tuple[int, ...]:
-    """``"2,4,14,1"`` -> ``(2, 4, 14, 1)``; anything else is a one-line error, exit 2."""
-    try:
-        depth = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        fail(f"--depth: expected comma-separated unit counts like 6,6,8,1, got {text!r}")
-    return depth
 
 
 def _describe(network: str | None, overrides: dict[str, Any]) -> str:
@@ -124,36 +123,47 @@ def train(
         str | None, typer.Argument(help="Preset name or alias, e.g. 1.0-SqNxt-23, sqnxt23v5, alexnet.")
     ] = None,
     data: Annotated[str | None, typer.Option("--data", help=DATA_HELP)] = None,
-    width: Annotated[float | None, typer.Option(help="Width multiplier.", rich_help_panel=SQNXT)] = None,
-    depth: Annotated[str | None, typer.Option(help="Units per stage, e.g. 2,4,14,1.", rich_help_panel=SQNXT)] = None,
-    stem: Annotated[int | None, typer.Option(help="Stem kernel size (5 or 7).", rich_help_panel=SQNXT)] = None,
-    first_unit: Annotated[str | None, typer.Option(help="parallel or serial.", rich_help_panel=SQNXT)] = None,
-    groups: Annotated[
-        int | None, typer.Option(help="Groups of the squeeze and separable convs.", rich_help_panel=SQNXT)
+    width: WidthOption = None,
+    depth: DepthOption = None,
+    stem: StemOption = None,
+    first_unit: FirstUnitOption = None,
+    groups: GroupsOption = None,
+    epochs: Annotated[int | None, typer.Option(help="Epochs (default: 10).", rich_help_panel=HYPER)] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Images per step (default: 32).", rich_help_panel=HYPER)
     ] = None,
-    epochs: Annotated[int | None, typer.Option(help="Epochs [10].", rich_help_panel=HYPER)] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Images per step [32].", rich_help_panel=HYPER)] = None,
-    lr: Annotated[float | None, typer.Option(help="Peak learning rate [0.05].", rich_help_panel=HYPER)] = None,
-    momentum: Annotated[float | None, typer.Option(help="SGD momentum [0.9].", rich_help_panel=HYPER)] = None,
-    weight_decay: Annotated[float | None, typer.Option(help="L2 on weights [5e-4].", rich_help_panel=HYPER)] = None,
-    label_smoothing: Annotated[float | None, typer.Option(help="Label smoothing [0].", rich_help_panel=HYPER)] = None,
-    schedule: Annotated[str | None, typer.Option(help="cosine or poly [cosine].", rich_help_panel=HYPER)] = None,
+    lr: Annotated[float | None, typer.Option(help="Peak learning rate (default: 0.05).", rich_help_panel=HYPER)] = None,
+    momentum: Annotated[float | None, typer.Option(help="SGD momentum (default: 0.9).", rich_help_panel=HYPER)] = None,
+    weight_decay: Annotated[
+        float | None, typer.Option(help="L2 on weights (default: 5e-4).", rich_help_panel=HYPER)
+    ] = None,
+    label_smoothing: Annotated[
+        float | None, typer.Option(help="Label smoothing (default: 0).", rich_help_panel=HYPER)
+    ] = None,
+    schedule: Annotated[
+        str | None, typer.Option(help="cosine or poly (default: cosine).", rich_help_panel=HYPER)
+    ] = None,
     image_size: Annotated[
-        int | None, typer.Option(help="Crop side in px [the data's size, else the preset's].", rich_help_panel=HYPER)
+        int | None,
+        typer.Option(help="Crop side in px (default: the data's size, else the preset's).", rich_help_panel=HYPER),
     ] = None,
     num_classes: Annotated[
-        int | None, typer.Option(help="Outputs [the data's class count].", rich_help_panel=HYPER)
+        int | None, typer.Option(help="Outputs (default: the data's class count).", rich_help_panel=HYPER)
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed [0].", rich_help_panel=HYPER)] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: 0).", rich_help_panel=HYPER)] = None,
     val_fraction: Annotated[
-        float | None, typer.Option(help="Held-out share when the data has no val split [0.1].", rich_help_panel=HYPER)
+        float | None,
+        typer.Option(help="Held-out share when the data has no val split (default: 0.1).", rich_help_panel=HYPER),
     ] = None,
-    workers: Annotated[int | None, typer.Option(help="DataLoader worker processes [0].", rich_help_panel=HYPER)] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="DataLoader worker processes (default: 0).", rich_help_panel=HYPER)
+    ] = None,
     max_steps: Annotated[
         int | None, typer.Option(help="Stop after this many steps (smoke runs).", rich_help_panel=HYPER)
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Checkpoint to write after every epoch [--resume's path, else none].")
+        Path | None,
+        typer.Option("--out", help="Checkpoint to write after every epoch (default: --resume's path, else none)."),
     ] = None,
     resume: Annotated[Path | None, typer.Option("--resume", help="Checkpoint to continue from.")] = None,
 ) -> None:
@@ -172,9 +182,7 @@ def train(
         "max_steps": max_steps,
     }  # fmt: skip
     given = {k: v for k, v in given.items() if v is not None}
-    model_options = {"width": width, "depth": None if depth is None else parse_depth(depth), "stem_kernel": stem,
-                     "first_unit": first_unit, "groups": groups}  # fmt: skip
-    overrides = {k: v for k, v in model_options.items() if v is not None}
+    overrides = NetworkOptions.parse(width, depth, stem, first_unit, groups).overrides()
     _check_squeezenext_options(network, overrides)
     config: TrainConfig | None
     if resume is not None:
@@ -209,9 +217,9 @@ def train(
 
 def evaluate(
     checkpoint: Annotated[Path, typer.Argument(help="Checkpoint written by accelsim train --out.")],
-    data: Annotated[str | None, typer.Option("--data", help=DATA_HELP + " [the checkpoint's]")] = None,
+    data: Annotated[str | None, typer.Option("--data", help=DATA_HELP[:-1] + " (default: the checkpoint's).")] = None,
     split: Annotated[str, typer.Option(help="Split to evaluate: val or train.")] = "val",
-    batch_size: Annotated[int | None, typer.Option(help="Images per batch [the training batch size].")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Images per batch (default: the training batch size).")] = None,
     workers: Annotated[int, typer.Option(help="DataLoader worker processes.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
