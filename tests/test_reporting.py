@@ -300,3 +300,21 @@ def test_save_figure_writes_provenance_and_is_reproducible(tmp_path, table_resul
     assert b"accelsim report figure7" in first and b"<dc:date>" not in first
     save_figure(fig, tmp_path / "f.v1.0", prov)
     assert svg.read_bytes() == first
+
+
+def test_figure6_items_of_the_real_sqnxt23_graph():
+    """Grouping on the exported 1.0-SqNxt-23 (depth 6,6,8,1; parallel first units): hand counts."""
+    from accelsim.workload.zoo import load_graph
+
+    graph = load_graph("1.0-SqNxt-23")
+    result = net("1.0-SqNxt-23", S16, [run(layer, 1.0) for layer in graph.layers()])
+    panel = figure6_panel([result])
+    count = dict(zip(panel.items, panel.layers[0], strict=True))
+    assert sum(count.values()) == len(result.layers)  # every layer in exactly one item
+    assert count["conv1"] == 1
+    assert count["s1 squeeze1 64\u219216"] == 1  # unit 1 reads the 64-channel stem
+    assert count["s1 squeeze1 32\u219216"] == 5  # units 2-6
+    assert count["s1 squeeze2 16\u21928"] == 6  # same shape in every unit
+    assert count["s1 sep3x1 8\u219216"] == 3 and count["s1 sep1x3 8\u219216"] == 3  # odd / even units first
+    assert count["s3 squeeze1 128\u219264"] == 7 and count["s2 shortcut 32\u219264/2"] == 1
+    assert count["s4 squeeze1 128\u2192128/2"] == 1  # parallel first unit of stage 4: C/2 -> C/2, stride 2

@@ -21,6 +21,7 @@ _WHAT = {
                "one panel per configuration",
     "figure7": "SqNxt Figure 7: top-1 against energy and against time, circle area ~ sqrt(params)",
     "breakdown": "per-layer energy by memory level and roofline of one run",
+    "README": "this file: provenance, the Figure 6 statements beside the paper's, the hardware specs",
 }
 
 
@@ -41,7 +42,7 @@ def hardware_markdown(specs: Sequence[HardwareSpec]) -> str:
     def text(v: Any) -> str:
         if isinstance(v, list):
             return ", ".join(map(str, v))
-        return "" if v is None else str(v)
+        return "None" if v is None else str(v)
 
     rows = [[f"`{k}`", *(text(f.get(k)) for f in flat)] for k in keys]
     return markdown_table(["field", *(s.label for s in specs)], rows)
@@ -64,7 +65,8 @@ def figure6_statements(stats: Figure6Stats) -> str:
     for c in stats.configs:
         rows.append([
             f"stage-1 efficiency drop on {c.hardware}",
-            "significant" if c.hardware in paper.CONFIGS else "not stated",
+            {paper.CONFIG_16x16: "significant, larger than on 8x8", paper.CONFIG_8x8: "smaller than on 16x16"}
+            .get(c.hardware, "not stated"),
             f"{_pct(c.drop)} (stage 1: {c.stage1_efficiency:.1f} MACs/cycle = {_pct(c.stage1_utilisation)} of "
             f"Pr*Pc; stages 2-4: {c.later_efficiency:.1f} = {_pct(c.later_utilisation)})",
         ])
@@ -95,8 +97,9 @@ def readme_text(table: Table3, stats: Figure6Stats, files: Sequence[Path], comma
         "table3": f"accelsim report table3{out}",
         "figure6": f"accelsim report figure6{out}",
         "figure7": f"accelsim report figure7{out}",
-        "breakdown": f"accelsim report breakdown {stats.network} --hw 16x16{out}",
+        "breakdown": f"accelsim report breakdown {stats.network} --hw {_hw_word(specs)}{out}",
     }
+    by_kind.setdefault("README", ["README.md"])
     file_rows = [[", ".join(f"`{n}`" for n in names), _WHAT.get(kind, ""), f"`{standalone.get(kind, command)}`"]
                  for kind, names in by_kind.items()]
     scale = ("1.0 (raw model units: the spec's per-access cost table, in units of one MAC)"
@@ -123,6 +126,12 @@ def readme_text(table: Table3, stats: Figure6Stats, files: Sequence[Path], comma
         hardware_markdown(specs),
     ]
     return "\n".join(parts)
+
+
+def _hw_word(specs: Sequence[HardwareSpec]) -> str:
+    """The --hw value of the breakdown's spec (the largest PE array): a built-in name or FILE."""
+    spec = max(specs, key=lambda s: s.pe_array.rows * s.pe_array.cols)
+    return {paper.CONFIG_16x16: "16x16", paper.CONFIG_8x8: "8x8"}.get(spec.label, "FILE")
 
 
 def _out_option(command: str) -> str:
