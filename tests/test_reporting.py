@@ -318,3 +318,23 @@ def test_figure6_items_of_the_real_sqnxt23_graph():
     assert count["s1 sep3x1 8\u219216"] == 3 and count["s1 sep1x3 8\u219216"] == 3  # odd / even units first
     assert count["s3 squeeze1 128\u219264"] == 7 and count["s2 shortcut 32\u219264/2"] == 1
     assert count["s4 squeeze1 128\u2192128/2"] == 1  # parallel first unit of stage 4: C/2 -> C/2, stride 2
+
+
+def test_place_labels_keeps_labels_apart():
+    from matplotlib.text import Text
+
+    from accelsim.reporting.plotting import new_figure, place_labels
+
+    fig, ax = new_figure(5.0, 4.0)
+    xs = [1.0, 1.05, 1.1, 1.0, 1.08, 2.0, 3.0, 3.05]
+    ys = [1.0, 1.02, 0.98, 1.05, 1.04, 2.0, 1.0, 1.01]
+    ax.scatter(xs, ys, s=60)
+    ax.set_xlim(0, 4)
+    ax.set_ylim(0, 3)
+    labels = place_labels(ax, xs, ys, [f"network {i}" for i in range(len(xs))], [4.0] * len(xs))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [Text.get_window_extent(a, renderer) for a in labels]  # the text alone, not its leader line
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert not boxes[i].overlaps(boxes[j]), (labels[i].get_text(), labels[j].get_text())
