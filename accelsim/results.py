@@ -117,6 +117,9 @@ class LayerResult:
     pe_count: int
     word_bytes: float = 2.0
     alternatives: tuple[Alternative, ...] = ()
+    #: the layer whose output write absorbs this one (a fused residual add or pool), else None;
+    #: a fused layer costs nothing itself (its cost is in that layer's result).
+    fused_into: str | None = None
 
     @property
     def macs(self) -> int:
@@ -170,6 +173,7 @@ class LayerResult:
             "alternatives": [
                 {"dataflow": a.dataflow.value, "cycles": a.cycles, "energy": a.energy} for a in self.alternatives
             ],
+            "fused_into": self.fused_into,
         }
 
 

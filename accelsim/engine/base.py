@@ -1,0 +1,164 @@
+"""One skeleton for every dataflow: a model proposes candidate tiles and prices compute;
+the shared loop nest prices traffic and footprint; the generic search picks the best.
+
+A dataflow is one class implementing :class:`DataflowModel` (``ws.py``, ``os.py``,
+``streaming.py``); nothing here knows a dataflow's formulas. :func:`map_best` runs the
+search for one work and dataflow; :func:`map_fixed` prices one given tiling (used by the
+oracle tests and for what-if studies).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from accelsim.engine.timing import buffer_copies, dram_cycles, layer_cycles
+from accelsim.engine.traffic import LoopNest, Traffic
+from accelsim.engine.work import Work
+from accelsim.hardware.spec import Dataflow, HardwareSpec
+from accelsim.mapping.search import CandidateTable, Evaluation, Objective, search
+from accelsim.mapping.tiling import LOOP_ORDERS
+from accelsim.results import LEVELS, AccessCounts, Tiling
+
+Tiles = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+Index = np.ndarray
+
+
+class ComputeModel(Protocol):
+    """A dataflow's compute side, prepared for one loop nest (per-dimension tables built once).
+
+    ``cp`` / ``sp`` index the nest's channel pairs / spatial pairs (see ``LoopNest``).
+    """
+
+    def cycles(self, cp: Index, sp: Index) -> np.ndarray:
+        """PE-array cycles of one repetition, ``(len(cp), len(sp))`` (vectorised)."""
+        ...
+
+    def accesses(self, cp: int, sp: int, traffic: Traffic) -> AccessCounts:
+        """Accesses per level of one repetition for one candidate (``traffic``: its DRAM words)."""
+        ...
+
+
+class DataflowModel(Protocol):
+    """A dataflow: which layers it runs, which tile sizes it proposes, how it computes."""
+
+    dataflow: Dataflow
+
+    def supports(self, work: Work) -> bool: ...
+
+    def candidate_tiles(self, work: Work, spec: HardwareSpec) -> Tiles:
+        """Candidate tile sizes for ``k`` (units of ``work.k_units``), ``c``, ``y``, ``x``."""
+        ...
+
+    def compute_model(self, nest: LoopNest, spec: HardwareSpec) -> ComputeModel: ...
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """A work mapped onto the array with one dataflow and one tiling, fully priced.
+
+    Cycles are for the whole layer (all repetitions); ``traffic`` and ``counts`` likewise.
+    ``evaluated`` / ``feasible``: candidates the search priced / that fit the buffer.
+    """
+
+    dataflow: Dataflow
+    tiling: Tiling | None
+    cycles: float
+    compute_cycles: float
+    dram_cycles: float
+    traffic: Traffic
+    counts: AccessCounts
+    footprint_words: int
+    evaluated: int = 1
+    feasible: int = 1
+
+    @property
+    def dram_words(self) -> float:
+        return float(self.traffic.total)
+
+
+def _scale(counts: AccessCounts, factor: float) -> AccessCounts:
+    return AccessCounts(*(getattr(counts, level) * factor for level in LEVELS))
+
+
+def _evaluator(nest: LoopNest, compute: ComputeModel, spec: HardwareSpec):
+    work, capacity = nest.work, spec.buffer_words // buffer_copies(spec)
+    n_sp = nest.pairs[1]
+
+    def evaluate(table: CandidateTable) -> Evaluation:
+        # Pruning rule 3, first on whole rows / columns of the grid (a channel pair that does
+        # not fit with the smallest spatial tile never fits, and vice versa), then per cell.
+        a, wt, b, in_area, out_area = nest.footprint_terms()
+        cp = np.flatnonzero(a * in_area.min() + wt + b * out_area.min() <= capacity)
+        sp = np.flatnonzero(a.min() * in_area + wt.min() + b.min() * out_area <= capacity)
+        if cp.size == 0 or sp.size == 0:
+            return Evaluation(*(np.zeros(0),) * 4)
+        fits = nest.footprint(cp, sp) <= capacity
+        cycles_c = work.reps * compute.cycles(cp, sp)
+        words = nest.best_words(cp, sp)  # best loop order, closed form
+        if work.reps != 1:
+            words *= work.reps
+        cycles = layer_cycles(cycles_c, words, nest.first_tile_words(cp, sp), work.reps * nest.n_tiles(cp, sp),
+                              spec)
+        flat = (cp[:, None] * n_sp + sp[None, :])[fits]
+        return Evaluation(index=flat, cycles=cycles[fits], dram_words=words[fits], compute_cycles=cycles_c[fits])
+
+    return evaluate
+
+
+def _mapped(model: DataflowModel, nest: LoopNest, compute: ComputeModel, spec: HardwareSpec, index: int,
+            order: int | None, evaluated: int, feasible: int) -> Mapped:
+    work = nest.work
+    ik, ic, iy, ix = (int(i) for i in np.unravel_index(index, nest.shape))
+    cp, sp = nest.pair_index(ik, ic, iy, ix)
+    if order is None:
+        order = nest.best_order(int(cp[0]), int(sp[0]))
+    traffic = nest.traffic(cp, sp, order)
+    per_rep = Traffic(*(float(getattr(traffic, f)[0, 0]) for f in
+                        ("inputs", "weights", "output_writes", "output_reads", "shortcut")))
+    total = per_rep.scaled(work.reps)
+    cycles_c = float(work.reps * compute.cycles(cp, sp)[0, 0])
+    n_tiles = work.reps * int(nest.n_tiles(cp, sp)[0, 0])
+    cycles = float(layer_cycles(cycles_c, float(total.total), float(nest.first_tile_words(cp, sp)[0, 0]),
+                                n_tiles, spec))
+    counts = _scale(compute.accesses(int(cp[0]), int(sp[0]), per_rep), work.reps)
+    kt, ct = int(nest.k.tile[ik]), int(nest.c.tile[ic])
+    if work.packed:  # report channels, not groups
+        kt, ct = kt * work.k_per_group, kt * work.c_per_group
+    tiling = Tiling(kt=kt, ct=ct, ht=int(nest.y.tile[iy]), wt=int(nest.x.tile[ix]), order=LOOP_ORDERS[order],
+                    n_k=int(nest.k.count[ik]), n_c=int(nest.c.count[ic]), n_y=int(nest.y.count[iy]),
+                    n_x=int(nest.x.count[ix]))
+    return Mapped(dataflow=model.dataflow, tiling=tiling, cycles=cycles, compute_cycles=cycles_c,
+                  dram_cycles=float(dram_cycles(float(total.total), spec)), traffic=total, counts=counts,
+                  footprint_words=int(nest.footprint(cp, sp)[0, 0]) * buffer_copies(spec),
+                  evaluated=evaluated, feasible=feasible)
+
+
+def map_best(model: DataflowModel, work: Work, spec: HardwareSpec, objective: Objective) -> Mapped | None:
+    """The best tiling and loop order of ``work`` under ``model``; None if no tile fits the buffer."""
+    nest = LoopNest(work, model.candidate_tiles(work, spec), spec.model.psum_words)
+    compute = model.compute_model(nest, spec)
+    table = CandidateTable((nest.k.tile, nest.c.tile, nest.y.tile, nest.x.tile))
+    choice = search(table, _evaluator(nest, compute, spec), objective)
+    if choice is None:
+        return None
+    order = None if choice.order < 0 else choice.order
+    return _mapped(model, nest, compute, spec, choice.index, order, choice.evaluated, choice.feasible)
+
+
+def map_fixed(model: DataflowModel, work: Work, spec: HardwareSpec, tiles: tuple[int, int, int, int],
+              order: tuple[str, str, str]) -> Mapped:
+    """Price one tiling ``(kt, ct, ht, wt)`` (``kt`` in ``work.k_units``) and loop order.
+
+    The buffer capacity is not enforced; compare ``footprint_words`` with the buffer.
+    """
+    nest = LoopNest(work, tuple(np.array([t]) for t in tiles), spec.model.psum_words)  # type: ignore[arg-type]
+    return _mapped(model, nest, model.compute_model(nest, spec), spec, 0, LOOP_ORDERS.index(tuple(order)), 1, 1)
+
+
+def min_buffer_words(work: Work, spec: HardwareSpec) -> int:
+    """Buffer words the smallest legal tile (one unit along every loop) needs, copies included."""
+    nest = LoopNest(work, (np.array([1]),) * 4, spec.model.psum_words)
+    return int(nest.footprint(np.array([0]), np.array([0]))[0, 0]) * buffer_copies(spec)

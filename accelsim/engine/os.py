@@ -1,0 +1,123 @@
+"""Output stationary, SOC-MOP form (OS) on a ``Pr x Pc`` array (model.md 3.2).
+
+The array computes a ``Pr x Pc`` block (*sub-tile*) of **one** output channel's map; every
+PE accumulates one output pixel in its register while the ``c, i, j`` loops run innermost.
+One weight is broadcast per cycle; zero weights are skipped for the whole array (all PEs
+share the weight), which is how OS, and only OS, exploits weight sparsity ``sigma``.
+
+Per sub-tile of ``pr x pc`` active PEs (``pr <= Pr``, ``pc <= Pc``):
+
+* ``win = ((pr-1)*min(sy,R) + R) * ((pc-1)*min(sx,S) + S)`` input words per channel;
+* ``cyc_c = max(R*S*(1-sigma), q*win/B_in)`` cycles per input channel, with ``q = 1-sigma``
+  for 1x1 kernels (a zero weight also spares its channel's inputs) else 1  (3.6);
+* ``max(ct*cyc_c, pr*pc/B_out)`` cycles per (output channel, sub-tile, c-tile): the finished
+  block drains at ``B_out`` words/cycle overlapped with the next block  (3.7);
+* ``+ Pr`` per tile: filling the first block  (3.8).
+
+**Deviation from model.md (argued):** model.md charges every sub-tile as a full one
+(``pr = min(Pr, ht)``); here each sub-tile class (full ``Pr``-row bands, the remainder of a
+full tile, the remainder of the last tile; likewise columns) is charged at its real size, so
+a 14-wide tile on a 16-wide array and a 20-wide tile (16 + 4) are both priced exactly.
+
+``B_in`` = ``model.os_input_words_per_cycle`` (default ``Pr*Pc``, a ShiDianNao-style
+whole-block read), ``B_out`` = ``model.os_output_words_per_cycle`` (default ``Pc``).
+
+Accesses (model.md 7.5-7.7), per repetition, with ``nz = 1 - sigma``:
+MAC = nz*MACs; RF = 2*nz*MACs (accumulator read + write); inter-PE = 2*nz*MACs; global
+buffer = weight broadcasts (one per non-zero weight per output channel and sub-tile) +
+input windows (``q*win`` per output channel, sub-tile and input channel) + output drains
+(one write per element per c-tile, partial sums read back, ``psum_words`` each for partials)
++ one access per DRAM word.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accelsim.engine.base import Tiles
+from accelsim.engine.traffic import LoopNest, Traffic
+from accelsim.engine.work import Work, WorkKind
+from accelsim.hardware.spec import Dataflow, HardwareSpec
+from accelsim.mapping.tiling import tile_values
+from accelsim.results import AccessCounts
+
+
+def _window(sizes: np.ndarray, kernel: int, stride: int) -> np.ndarray:
+    """Input words along one axis for sub-tiles of ``sizes`` output pixels (0 for size 0)."""
+    return np.where(sizes > 0, (sizes - 1) * min(stride, kernel) + kernel, 0)
+
+
+class OSCompute:
+    """OS cycles and accesses over a loop nest's candidate grid."""
+
+    def __init__(self, nest: LoopNest, spec: HardwareSpec) -> None:
+        work, pe = nest.work, spec.pe_array
+        self.nest, self.work, self.fill = nest, work, pe.rows
+        b_in = spec.model.os_input_words_per_cycle or pe.rows * pe.cols
+        b_out = spec.model.os_output_words_per_cycle or pe.cols
+        nz = 1.0 - work.sigma
+        self.q = nz if work.taps == 1 else 1.0
+        ys, yn = nest.y.sub_classes(pe.rows)
+        xs, xn = nest.x.sub_classes(pe.cols)
+        self.row_win = _window(ys, work.kernel[0], work.stride[0])
+        self.col_win = _window(xs, work.kernel[1], work.stride[1])
+        self.sub_rows, self.sub_cols = yn.sum(axis=1), xn.sum(axis=1)
+        self.row_counts, self.col_counts = yn, xn
+        win = self.row_win[:, :, None, None] * self.col_win[None, None, :, :]
+        per_channel = np.maximum(work.taps * nz, self.q * win / b_in)  # (Vy, 3, Vx, 3)
+        drain = (ys[:, :, None, None] * xs[None, None, :, :]) / b_out
+        mult = yn[:, :, None, None] * xn[None, None, :, :]
+        if work.packed:  # each output channel reduces over its own group's Cg channels
+            c_sizes = np.array([[work.c_per_group]])
+            c_mult = np.array([[1]])
+        else:
+            c_sizes, c_mult = nest.c.classes()
+        reduce_c = c_sizes[:, :, None, None, None, None]
+        block = np.maximum(reduce_c * per_channel[None, None], drain[None, None])
+        weight = c_mult[:, :, None, None, None, None] * mult[None, None]
+        block_sum = (weight * block).sum(axis=(1, 3, 5))  # (Vc, Vy, Vx): one output channel
+        if work.packed:
+            block_sum = np.broadcast_to(block_sum, (len(nest.c),) + block_sum.shape[1:])
+        self.block_sum = block_sum.reshape(len(nest.c), -1)  # (Vc, spatial pairs)
+
+    def cycles(self, cp: np.ndarray, sp: np.ndarray) -> np.ndarray:
+        block = self.block_sum[np.ix_(self.nest.cp_c[cp], sp)]
+        return self.work.out_channels * block + self.fill * self.nest.n_tiles(cp, sp)
+
+    def accesses(self, cp: int, sp: int, traffic: Traffic) -> AccessCounts:
+        nest, work, pw = self.nest, self.work, self.nest.psum_words
+        iy, ix = int(nest.sp_y[sp]), int(nest.sp_x[sp])
+        nz = 1.0 - work.sigma
+        macs = work.macs / work.reps
+        subs = float(self.sub_rows[iy] * self.sub_cols[ix])
+        windows = float((self.row_counts[iy] * self.row_win[iy]).sum() * (self.col_counts[ix] * self.col_win[ix]).sum())
+        k, cg = work.out_channels, work.c_per_group
+        weight_reads = k * subs * cg * work.taps * nz
+        input_reads = k * cg * windows * self.q
+        n_c = int(nest.n_c[cp])
+        drains = work.out_words * (1 + 2 * (n_c - 1) * pw)
+        gb = weight_reads + input_reads + drains + float(traffic.total)
+        return AccessCounts(mac=nz * macs, register_file=2 * nz * macs, inter_pe=2 * nz * macs, global_buffer=gb,
+                            dram=float(traffic.total))
+
+
+class OutputStationary:
+    """The OS dataflow (see the module docstring)."""
+
+    dataflow = Dataflow.OS
+
+    def supports(self, work: Work) -> bool:
+        return work.kind is WorkKind.CONV
+
+    def candidate_tiles(self, work: Work, spec: HardwareSpec) -> Tiles:
+        """Output rows / columns fold onto the array (quantum Pr / Pc); channels are balanced only.
+
+        Channels need no quantum: an OS tile's compute is a sum of a convex function of
+        the c-tile sizes (``max(ct*cyc, drain)``) and is independent of the k split.
+        """
+        ho, wo = work.out_hw
+        return (tile_values(work.k_units), tile_values(work.c_units),
+                tile_values(ho, spec.pe_array.rows), tile_values(wo, spec.pe_array.cols))
+
+    def compute_model(self, nest: LoopNest, spec: HardwareSpec) -> OSCompute:
+        return OSCompute(nest, spec)

@@ -1,0 +1,261 @@
+"""DRAM traffic, re-fetch factors and buffer footprint of a tiled loop nest.
+
+Conventions (all counts in words, per repetition of a :class:`~accelsim.engine.work.Work`):
+
+* **Halo, exactly.** A tile of output rows ``[a, b)`` reads the input rows
+  ``{y*s - p + i : a <= y < b, 0 <= i < R}`` that lie inside the image (padding rows are
+  never fetched; with ``s > R`` the skipped rows are not fetched either). model.md's
+  ``rows_in(h) = min((h-1)*min(s,R) + R, H)`` is the same count for interior tiles; border
+  tiles read fewer rows, and we count them exactly. Columns likewise; a tile's input is the
+  product of its rows and columns times its input channels.
+* **Re-fetch (model.md eq. 5.3, Timeloop's rule).** One tile of each tensor is resident; a
+  tensor's tile is fetched again whenever the tile loop changes it. Inputs depend on
+  ``{c, s}``, weights on ``{k, c}``, outputs on ``{k, s}`` (packed small-group convs: inputs
+  also follow ``k``). Each tensor then has exactly one irrelevant loop ``l``, and its
+  re-fetch factor is ``n_l`` if some relevant loop nested *inside* ``l`` has a count above 1,
+  else 1. (A relevant loop with count 1 changes nothing, which is why model.md says
+  "innermost relevant loop with n > 1".)
+* **Partial sums (eq. 5.4).** Outputs are resident ``f_out`` times; the first residency
+  starts from zero, every later one reads the partial sums back (``psum_words`` per element)
+  and every eviction but the last writes partial sums; the last writes the final output
+  (1 word per element, or the pooled output when a pool is fused). So
+  ``out_write = final + (f_out - 1)*psum_words*Out`` and ``out_read = (f_out -
+  1)*psum_words*Out``; model.md's ``Out*(1 + 2*spill*psum_words)``. This holds for every
+  loop order: the brute-force walker in ``tests/oracle.py`` agrees exactly.
+* **Fused residual add.** The shortcut operand(s) are read once per output element, at the
+  final write (``shortcut_tensors * Out``); their tile shares the output's buffer space.
+* **Footprint (eq. 5.1).** The buffer must hold the largest input tile (largest touched rows
+  x largest touched columns x input channels of a tile, per operand), the weight tile and
+  the output tile (``psum_words`` per element, plus one word per fused shortcut operand).
+  Taking each maximum separately is an upper bound of every real tile, exact whenever the
+  row- and column-maximal tiles are full tiles (the usual case); the walker checks the bound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from accelsim.engine.work import Work
+from accelsim.mapping.tiling import LOOP_ORDERS, Split
+
+
+@dataclass(frozen=True, eq=False)
+class Touched:
+    """Input rows (or columns) read by the tiles of a split, per candidate tile size (V,)."""
+
+    total: np.ndarray  #: summed over all tiles (halo re-reads included)
+    largest: np.ndarray  #: of the largest tile
+    first: np.ndarray  #: of the first tile (the DMA prologue)
+
+
+def _window_rows(n_out: int, n_in: int, kernel: int, stride: int, pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per output row: rows its window reads, and rows not read by the previous output row."""
+    y = np.arange(n_out)
+    lo = np.maximum(y * stride - pad, 0)
+    hi = np.minimum(y * stride - pad + kernel - 1, n_in - 1)
+    full = np.maximum(hi - lo + 1, 0)
+    overlap = np.zeros_like(full)
+    overlap[1:] = np.maximum(np.minimum(hi[1:], hi[:-1]) - np.maximum(lo[1:], lo[:-1]) + 1, 0)
+    # Windows have equal length and increasing starts, so a row shared with any earlier
+    # window is shared with the previous one: the union of a band is full[a] + sum(new).
+    return full, full - overlap
+
+
+@lru_cache(maxsize=8192)
+def touched(n_out: int, n_in: int, kernel: int, stride: int, pad: int, tiles: tuple[int, ...]) -> Touched:
+    """Exact input rows read by each tiling of an output dimension into bands of ``tiles``."""
+    full, new = _window_rows(n_out, n_in, kernel, stride, pad)
+    cum = np.concatenate([[0], np.cumsum(new)])  # cum[j] = sum(new[:j])
+    t = np.asarray(tiles, dtype=np.int64)[:, None]
+    start = np.arange(n_out, dtype=np.int64)[None, :] * t
+    valid = start < n_out
+    start = np.where(valid, start, 0)
+    stop = np.minimum(start + t, n_out)
+    rows = np.where(valid, full[start] + cum[stop] - cum[start + 1], 0)
+    out = Touched(total=rows.sum(axis=1), largest=rows.max(axis=1), first=rows[:, 0])
+    for arr in (out.total, out.largest, out.first):
+        arr.setflags(write=False)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Traffic:
+    """DRAM words per tensor (arrays over candidates, or scalars for one mapping)."""
+
+    inputs: np.ndarray
+    weights: np.ndarray
+    output_writes: np.ndarray
+    output_reads: np.ndarray
+    shortcut: np.ndarray
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.inputs + self.weights + self.output_writes + self.output_reads + self.shortcut
+
+    def scaled(self, factor: float) -> Traffic:
+        return Traffic(*(getattr(self, f) * factor for f in ("inputs", "weights", "output_writes",
+                                                             "output_reads", "shortcut")))
+
+
+def refetch_factors(
+    order: tuple[str, str, str], n_k: np.ndarray, n_c: np.ndarray, n_s: np.ndarray, inputs_follow_k: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Re-fetch factors ``(f_in, f_w, f_out)`` of each candidate under one loop order."""
+    counts = {"k": n_k, "c": n_c, "s": n_s}
+
+    def factor(irrelevant: str) -> np.ndarray:
+        inner = order[order.index(irrelevant) + 1:]
+        changes = np.zeros(np.shape(n_k), dtype=bool)
+        for loop in inner:
+            changes |= counts[loop] > 1
+        return np.where(changes, counts[irrelevant], 1)
+
+    f_in = np.ones(np.shape(n_k), dtype=np.int64) if inputs_follow_k else factor("k")
+    return f_in, factor("s"), factor("c")
+
+
+class LoopNest:
+    """The tile loops of one :class:`Work` over per-dimension candidate tile sizes.
+
+    Candidates form the grid ``k x c x y x x``; evaluation works on its flattened 2-D view,
+    *channel pairs* ``cp = ik*Vc + ic`` by *spatial pairs* ``sp = iy*Vx + ix``, whose C-order
+    ravel is the flat candidate index. Every quantity below is a product or sum of a
+    channel-pair factor and a spatial-pair factor, so one broadcast op prices a whole block
+    of candidates without gathers.
+
+    Args:
+        work: the layer's normalised work.
+        tiles: candidate tile sizes for ``k`` (units of ``work.k_units``), ``c``, ``y``, ``x``.
+        psum_words: words per stored partial sum.
+    """
+
+    def __init__(self, work: Work, tiles: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+                 psum_words: int) -> None:
+        self.work = work
+        self.psum_words = psum_words
+        (ho, wo), (h, w) = work.out_hw, work.in_hw
+        self.k = Split.of(work.k_units, tiles[0])
+        self.c = Split.of(work.c_units, tiles[1])
+        self.y = Split.of(ho, tiles[2])
+        self.x = Split.of(wo, tiles[3])
+        self.rows = touched(ho, h, work.kernel[0], work.stride[0], work.padding[0], tuple(self.y.tile.tolist()))
+        self.cols = touched(wo, w, work.kernel[1], work.stride[1], work.padding[1], tuple(self.x.tile.tolist()))
+        # channel pairs
+        ik, ic = (a.ravel() for a in np.meshgrid(np.arange(len(self.k)), np.arange(len(self.c)), indexing="ij"))
+        self.cp_k, self.cp_c = ik, ic
+        kt, ct = self.k.tile[ik], self.c.tile[ic]
+        self.n_k, self.n_c = self.k.count[ik], self.c.count[ic]
+        if work.packed:  # a tile of kt groups carries its own input channels
+            self.in_channels = kt * work.c_per_group
+            self.out_channels = kt * work.k_per_group
+            self.weight_tile = kt * (work.k_per_group * work.c_per_group * work.taps)
+        else:
+            self.in_channels, self.out_channels, self.weight_tile = ct, kt, kt * ct * work.taps
+        if not work.has_weights:
+            self.weight_tile = np.zeros_like(self.weight_tile)
+        # spatial pairs
+        iy, ix = (a.ravel() for a in np.meshgrid(np.arange(len(self.y)), np.arange(len(self.x)), indexing="ij"))
+        self.sp_y, self.sp_x = iy, ix
+        self.n_s = self.y.count[iy] * self.x.count[ix]
+        self.halo = self.rows.total[iy] * self.cols.total[ix]
+        self.in_area = self.rows.largest[iy] * self.cols.largest[ix]
+        self.first_area = self.rows.first[iy] * self.cols.first[ix]
+        self.out_area = self.y.tile[iy] * self.x.tile[ix]
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return len(self.k), len(self.c), len(self.y), len(self.x)
+
+    @property
+    def pairs(self) -> tuple[int, int]:
+        """``(channel pairs, spatial pairs)``."""
+        return self.cp_k.size, self.sp_y.size
+
+    def pair_index(self, ik: int, ic: int, iy: int, ix: int) -> tuple[np.ndarray, np.ndarray]:
+        """One candidate as 1-element channel-pair and spatial-pair index arrays."""
+        return np.array([ik * len(self.c) + ic]), np.array([iy * len(self.x) + ix])
+
+    def footprint_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(in_per_area, weights, out_per_area)`` per channel pair and ``(in_area, out_area)``
+        per spatial pair: footprint = in_per_area*in_area + weights + out_per_area*out_area."""
+        w = self.work
+        return (w.n_inputs * self.in_channels, self.weight_tile,
+                self.out_channels * (self.psum_words + w.shortcut_tensors), self.in_area, self.out_area)
+
+    def footprint(self, cp: np.ndarray, sp: np.ndarray) -> np.ndarray:
+        """Words of the largest tile, one copy, ``(len(cp), len(sp))``."""
+        a, wt, b, in_area, out_area = self.footprint_terms()
+        return a[cp, None] * in_area[None, sp] + wt[cp, None] + b[cp, None] * out_area[None, sp]
+
+    def n_tiles(self, cp: np.ndarray, sp: np.ndarray) -> np.ndarray:
+        return (self.n_k[cp] * self.n_c[cp])[:, None] * self.n_s[None, sp]
+
+    def first_tile_words(self, cp: np.ndarray, sp: np.ndarray) -> np.ndarray:
+        """Words loaded before the first tile can start: its inputs and weights."""
+        return (self.work.n_inputs * self.in_channels[cp])[:, None] * self.first_area[None, sp] \
+            + self.weight_tile[cp, None]
+
+    def traffic(self, cp: np.ndarray, sp: np.ndarray, order: int | None = None) -> Traffic:
+        """DRAM words per tensor, ``(len(cp), len(sp))`` arrays, under loop order ``order``
+        (index into ``LOOP_ORDERS``), or under each candidate's best order when None.
+
+        Closed form of the best order: with ``P_X = (n_irr - 1) * words_X`` the extra words
+        tensor X costs when its irrelevant loop re-walks it, the tensor whose irrelevant loop
+        is innermost (among loops with count > 1) pays nothing and every other one pays in
+        full, so the best order saves the largest penalty: ``D = D0 + sum(P) - max(P)``
+        (checked against all six explicit orders in the tests).
+        """
+        w = self.work
+        n_k, n_c = self.n_k[cp, None], self.n_c[cp, None]
+        n_s = self.n_s[None, sp]
+        inputs = float(w.n_inputs * w.in_channels) * self.halo[None, sp]
+        weights = float(w.weight_words)
+        out = float(w.out_words)
+        spill_unit = self.psum_words * out
+        if order is not None:
+            f_in, f_w, f_out = refetch_factors(LOOP_ORDERS[order], n_k, n_c, n_s, w.packed)
+            ins, wts, spill = inputs * f_in, weights * f_w, (f_out - 1) * spill_unit
+        else:
+            p_in = np.zeros_like(inputs * n_k) if w.packed else inputs * (n_k - 1)
+            p_w = weights * (n_s - 1)
+            p_out = (2 * spill_unit) * (n_c - 1)
+            # Save the largest penalty; on equal penalties any choice gives the same words.
+            save_in = (p_in >= p_w) & (p_in >= p_out)
+            save_w = ~save_in & (p_w >= p_out)
+            ins = inputs + np.where(save_in, 0.0, p_in)
+            wts = weights + np.where(save_w, 0.0, p_w)
+            spill = np.where(save_in | save_w, (n_c - 1) * spill_unit, 0.0)
+        shape = np.broadcast_shapes(np.shape(ins), np.shape(wts), np.shape(spill))
+        ones = np.ones(shape)
+        return Traffic(inputs=ins * ones, weights=wts * ones, output_writes=w.final_out_words + spill * ones,
+                       output_reads=spill * ones, shortcut=(w.shortcut_tensors * out) * ones)
+
+    def best_words(self, cp: np.ndarray, sp: np.ndarray) -> np.ndarray:
+        """Total DRAM words under each candidate's best order, ``(len(cp), len(sp))``.
+
+        The same closed form as :meth:`traffic` with ``order=None``, written for speed (the
+        search's hot path): ``D = D0 + P_in + P_w + P_out - max(P_in, P_w, P_out)``.
+        """
+        w = self.work
+        inputs = float(w.n_inputs * w.in_channels) * self.halo[sp]
+        out = float(w.out_words)
+        p_w = float(w.weight_words) * (self.n_s[sp] - 1)
+        p_out = (2.0 * self.psum_words * out) * (self.n_c[cp] - 1)
+        largest = np.maximum(p_out[:, None], p_w[None, :])
+        words = np.add(p_out[:, None], p_w[None, :] + inputs[None, :]
+                       + float(w.weight_words + w.final_out_words + w.shortcut_tensors * out))
+        if not w.packed:
+            p_in = inputs[None, :] * (self.n_k[cp] - 1)[:, None]
+            np.maximum(largest, p_in, out=largest)
+            words += p_in
+        words -= largest
+        return words
+
+    def best_order(self, cp: int, sp: int) -> int:
+        """The first order of ``LOOP_ORDERS`` with the fewest DRAM words for one candidate."""
+        a, b = np.array([cp]), np.array([sp])
+        totals = [float(self.traffic(a, b, order=o).total[0, 0]) for o in range(len(LOOP_ORDERS))]
+        return totals.index(min(totals))

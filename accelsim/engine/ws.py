@@ -1,0 +1,106 @@
+"""Weight stationary (WS) on a ``Pr x Pc`` array (model.md 3.1).
+
+The array holds a ``Pr x Pc`` block of one kernel tap's weights: rows split the input
+channels, columns the output channels. A *pass* streams the ``T = ht*wt`` input vectors of
+the tile through the stationary block; partial sums flow down the columns into the global
+buffer. Taps are separate passes (a per-tap 1x1 decomposition).
+
+Per tile with ``ct`` input and ``kt`` output channels (packed small groups: ``gt`` groups,
+``gp`` per pass):
+
+* ``passes = R*S * ceil(ct/Pr) * ceil(kt/Pc)`` (packed: ``R*S * ceil(gt/gp)``)  (3.1, 3.4)
+* weight double buffering (``model.ws_weight_double_buffer``): the next pass's weights shift
+  in (``Pr`` cycles) while this pass streams, so a pass costs ``max(T, Pr)`` and each tile
+  pays the systolic skew ``Pr + Pc - 1`` and its first weight load ``Pr`` once:
+  ``passes * max(T, Pr) + 2*Pr + Pc - 1``  (3.2)
+* without it: ``passes * (T + 2*Pr + Pc - 1)``  (3.3, SCALE-Sim's fold cost).
+
+Summed over tiles these factor into per-dimension fold sums (``sum_i ceil(ct_i/Pr)``) times
+the spatial stream sum ``sum_s max(T_s, Pr)`` over the tile classes (full tiles and
+remainders), which is exactly the per-tile sum, remainder tiles included (checked against a
+literal walk in ``tests/oracle.py``). WS cannot skip zero weights (model.md 6).
+
+Accesses (model.md 7.1-7.4, 7.8), per repetition:
+MAC = MACs; RF = MACs + weights loaded into the PEs (``Wt * n_s``); inter-PE = 2 MACs (input
+hop right, psum hop down); global buffer = input reads (each input word once per tap and
+column fold: ``R*S*C*Ho*Wo*sum_k ceil(kt/Pc)``; packed: once per tap) + psum writes (one per
+output per pass, ``psum_words`` each) + psum reads (all but each output's first write) +
+weight reads (``Wt * n_s``) + one access per DRAM word.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accelsim.engine.base import Tiles
+from accelsim.engine.traffic import LoopNest, Traffic
+from accelsim.engine.work import Work, WorkKind, pack_factor
+from accelsim.hardware.spec import Dataflow, HardwareSpec
+from accelsim.mapping.tiling import tile_values
+from accelsim.results import AccessCounts
+
+
+class WSCompute:
+    """WS cycles and accesses over a loop nest's candidate grid."""
+
+    def __init__(self, nest: LoopNest, spec: HardwareSpec) -> None:
+        work, pe = nest.work, spec.pe_array
+        self.nest, self.work = nest, work
+        pr, pc = pe.rows, pe.cols
+        if work.packed:
+            self.k_folds = nest.k.folds(pack_factor(work.c_per_group, work.k_per_group, spec))
+            self.c_folds = np.ones(len(nest.c), dtype=np.int64)
+        else:
+            self.k_folds = nest.k.folds(pc)
+            self.c_folds = nest.c.folds(pr)
+        ys, yn = nest.y.classes()
+        xs, xn = nest.x.classes()
+        stream = ys[:, :, None, None] * xs[None, None, :, :]  # T of every (y-class, x-class) tile
+        mult = yn[:, :, None, None] * xn[None, None, :, :]
+        if spec.model.ws_weight_double_buffer:
+            stream_sum = (mult * np.maximum(stream, pr)).sum(axis=(1, 3))
+            self.tile_overhead = 2 * pr + pc - 1
+        else:
+            stream_sum = (mult * (stream + 2 * pr + pc - 1)).sum(axis=(1, 3))
+            self.tile_overhead = 0
+        self.stream_sum = stream_sum.ravel()  # per spatial pair
+        self.fold_pairs = self.k_folds[nest.cp_k] * self.c_folds[nest.cp_c]  # per channel pair
+
+    def cycles(self, cp: np.ndarray, sp: np.ndarray) -> np.ndarray:
+        return ((self.work.taps * self.fold_pairs[cp])[:, None] * self.stream_sum[None, sp]
+                + self.tile_overhead * self.nest.n_tiles(cp, sp))
+
+    def accesses(self, cp: int, sp: int, traffic: Traffic) -> AccessCounts:
+        nest, work, pw = self.nest, self.work, self.nest.psum_words
+        macs = work.macs / work.reps
+        ho, wo = work.out_hw
+        pixels_taps = work.taps * ho * wo
+        weight_loads = float(work.weight_words * nest.n_s[sp])
+        col_folds = 1 if work.packed else int(self.k_folds[nest.cp_k[cp]])
+        row_folds = 1 if work.packed else int(self.c_folds[nest.cp_c[cp]])
+        in_reads = pixels_taps * work.in_channels * col_folds
+        psum_writes = pixels_taps * work.out_channels * row_folds * pw
+        psum_reads = psum_writes - work.out_words * pw
+        gb = in_reads + psum_writes + psum_reads + weight_loads + float(traffic.total)
+        return AccessCounts(mac=macs, register_file=macs + weight_loads, inter_pe=2 * macs, global_buffer=gb,
+                            dram=float(traffic.total))
+
+
+class WeightStationary:
+    """The WS dataflow (see the module docstring)."""
+
+    dataflow = Dataflow.WS
+
+    def supports(self, work: Work) -> bool:
+        return work.kind is WorkKind.CONV
+
+    def candidate_tiles(self, work: Work, spec: HardwareSpec) -> Tiles:
+        """Channels fold onto the array (quantum Pc / Pr / gp); spatial tiles are balanced only."""
+        pr, pc = spec.pe_array.rows, spec.pe_array.cols
+        k_quantum = pack_factor(work.c_per_group, work.k_per_group, spec) if work.packed else pc
+        ho, wo = work.out_hw
+        return (tile_values(work.k_units, k_quantum), tile_values(work.c_units, pr),
+                tile_values(ho), tile_values(wo))
+
+    def compute_model(self, nest: LoopNest, spec: HardwareSpec) -> WSCompute:
+        return WSCompute(nest, spec)

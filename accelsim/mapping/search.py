@@ -1,0 +1,107 @@
+"""A vectorised argmin over candidate tilings that knows no cost formulas.
+
+The evaluator (from ``accelsim.engine``) prices a :class:`~accelsim.mapping.tiling.CandidateTable`
+with one numpy operation per formula over all candidates and returns an :class:`Evaluation`
+of the feasible ones. :func:`search` ranks them with an :class:`Objective` and returns the
+winner. Ties are broken by a fixed key, so the choice is deterministic:
+
+1. the objective's keys in order (with a relative tolerance of ``1e-9``, so that float noise
+   of equal formulas never decides);
+2. the smallest flat candidate index (candidate values are sorted by decreasing tile size,
+   so this prefers fewer, larger tiles); the evaluator has already fixed the loop order
+   per candidate with its own fixed priority.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from accelsim.mapping.tiling import CandidateTable
+
+_RTOL = 1e-9
+
+
+class ObjectiveKind(StrEnum):
+    LEXICOGRAPHIC = "lexicographic"  #: fewest cycles, then fewest DRAM words, then fewest compute cycles
+    WEIGHTED = "weighted"  #: cycles + dram_weight * DRAM words, then DRAM words, then compute cycles
+
+
+@dataclass(frozen=True)
+class Objective:
+    """How candidates are ranked. ``dram_weight`` (cycles per DRAM word) is used by WEIGHTED."""
+
+    kind: ObjectiveKind = ObjectiveKind.LEXICOGRAPHIC
+    dram_weight: float = 0.0
+
+    def keys(self, ev: Evaluation) -> tuple[np.ndarray, ...]:
+        """Ranking keys, most significant first (smaller is better)."""
+        if self.kind is ObjectiveKind.WEIGHTED:
+            return (ev.cycles + self.dram_weight * ev.dram_words, ev.dram_words, ev.compute_cycles)
+        return (ev.cycles, ev.dram_words, ev.compute_cycles)
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """Prices of the feasible candidates of a table (all arrays have the same length).
+
+    Attributes:
+        index: flat candidate indices into the table (increasing).
+        cycles: layer cycles of each candidate.
+        dram_words: DRAM words moved.
+        compute_cycles: PE-array cycles.
+        order: index into ``LOOP_ORDERS`` of each candidate's best loop order, or None when
+            the evaluator prices the best order in closed form and resolves it for the winner.
+    """
+
+    index: np.ndarray
+    cycles: np.ndarray
+    dram_words: np.ndarray
+    compute_cycles: np.ndarray
+    order: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self.index.size)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The winner of a search: flat candidate index, loop order (-1: left to the evaluator)
+    and search statistics."""
+
+    index: int
+    order: int
+    evaluated: int
+    feasible: int
+
+
+def argbest(keys: tuple[np.ndarray, ...]) -> int:
+    """Position of the lexicographically smallest row of ``keys`` (first on exact ties).
+
+    Each key narrows the survivors to those within a relative ``1e-9`` of its minimum.
+    """
+    alive = np.arange(keys[0].size)
+    for key in keys:
+        values = key[alive]
+        best = values.min()
+        alive = alive[values <= best + _RTOL * abs(best) + 1e-12]
+        if alive.size == 1:
+            break
+    return int(alive[0])
+
+
+def search(
+    table: CandidateTable,
+    evaluate: Callable[[CandidateTable], Evaluation],
+    objective: Objective,
+) -> Choice | None:
+    """Evaluate every candidate of ``table`` and return the best, or None if none is feasible."""
+    ev = evaluate(table)
+    if len(ev) == 0:
+        return None
+    pos = argbest(objective.keys(ev))
+    order = -1 if ev.order is None else int(ev.order[pos])
+    return Choice(index=int(ev.index[pos]), order=order, evaluated=table.size, feasible=len(ev))

@@ -1,0 +1,322 @@
+"""Simulate layers and networks: candidates -> search -> best dataflow -> results, memoised.
+
+Per layer (model.md 2): every allowed dataflow is mapped with its own best tiling
+(``accelsim.engine``); the layer runs the one with the fewest cycles, ties going to the lower
+energy, then to the fixed order WS, OS. Layers the array cannot run as WS/OS (pooling,
+standalone adds) stream; a concat is free.
+
+Network context a layer's cost depends on (planned once per graph by :func:`plan_fusion`):
+
+* ``model.fuse_eltwise`` (default on): a residual add is fused into the conv that produces
+  its *last* operand (in execution order: the block's expand conv) when that conv feeds
+  nothing else. The conv's result then includes one DRAM read of every other operand (the
+  shortcut), and the add keeps a zero-cost row (dataflow ``stream``, ``fused_into`` set) so
+  layer counts stay honest. Otherwise the add is a standalone streaming layer.
+* ``model.fuse_pool``: a pooling layer whose input is a conv feeding nothing else is folded
+  into that conv's output write (the conv writes the pooled tensor).
+* ``sparsity.sparse_first_layer=False``: the network's first conv runs dense (OS skips nothing).
+
+Results are memoised in a :class:`SimCache` by (layer signature, fusion context, dense flag,
+spec, dataflow option), so repeated blocks cost nothing and many networks can share one cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from accelsim.energy import energy_of
+from accelsim.engine import MODELS, Mapped, build_work, map_best, min_buffer_words
+from accelsim.engine.work import Work, WorkKind
+from accelsim.errors import InfeasibleError, SpecError, WorkloadError
+from accelsim.hardware.spec import Dataflow, HardwareSpec, TilingCost
+from accelsim.mapping.search import Objective, ObjectiveKind
+from accelsim.results import AccessCounts, Alternative, EnergyBreakdown, LayerResult, NetworkResult
+from accelsim.units import format_bytes
+from accelsim.workload.graph import LayerGraph
+from accelsim.workload.layer import INPUT, Layer, LayerKind, Shape
+
+if TYPE_CHECKING:
+    from torch import nn
+
+Progress = Callable[[int, int], None]
+_TIE_RTOL = 1e-9
+_PREFERENCE = (Dataflow.WS, Dataflow.OS, Dataflow.STREAM)
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """What the network around a layer changes about its cost.
+
+    Attributes:
+        shortcut_tensors: residual operands this layer reads at its output write (fused add).
+        pooled_shape: output shape of a pooling layer fused into this layer's output write.
+        fused_into: the layer that absorbs this one (this layer is then free).
+        dense: this is the first conv and ``sparse_first_layer`` is off.
+    """
+
+    shortcut_tensors: int = 0
+    pooled_shape: Shape | None = None
+    fused_into: str | None = None
+    dense: bool = False
+
+
+class SimCache:
+    """Memo of layer costs keyed by (signature, fusion, dense, spec, dataflow option).
+
+    Share one across many simulations (e.g. a depth-redistribution search); ``hits`` and
+    ``misses`` count lookups, ``candidates`` the tilings priced by the searches it ran.
+    """
+
+    def __init__(self) -> None:
+        self._store: dict[tuple[Any, ...], _Cost] = {}
+        self.hits = 0
+        self.misses = 0
+        self.candidates = 0
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def clear(self) -> None:
+        self._store.clear()
+        self.hits = self.misses = self.candidates = 0
+
+    def __repr__(self) -> str:
+        return f"SimCache({len(self)} entries, {self.hits} hits, {self.misses} misses)"
+
+
+@dataclass(frozen=True)
+class _Cost:
+    """A layer's cost without its name: what the cache stores."""
+
+    dataflow: Dataflow
+    mapped: Mapped | None
+    energy: EnergyBreakdown
+    alternatives: tuple[Alternative, ...]
+
+
+def _objective(spec: HardwareSpec) -> Objective:
+    if spec.model.tiling_cost is TilingCost.WEIGHTED:
+        return Objective(ObjectiveKind.WEIGHTED, spec.model.tiling_dram_weight)
+    return Objective(ObjectiveKind.LEXICOGRAPHIC)
+
+
+def _dataflows(work: Work, spec: HardwareSpec, dataflow: str) -> tuple[Dataflow, ...]:
+    if work.kind is WorkKind.STREAM:
+        return (Dataflow.STREAM,)
+    if dataflow == "auto":
+        return tuple(d for d in _PREFERENCE if d in spec.dataflows)
+    return (Dataflow(dataflow),)
+
+
+def _check_dataflow(dataflow: str | Dataflow) -> str:
+    value = str(getattr(dataflow, "value", dataflow)).lower()
+    if value not in ("auto", "ws", "os"):
+        raise SpecError(f"dataflow: expected one of auto, ws, os; got {dataflow!r}")
+    return value
+
+
+def _infeasible(layer: Layer, work: Work, spec: HardwareSpec) -> InfeasibleError:
+    need = min_buffer_words(work, spec) * spec.word_bytes
+    need_bytes = int(-(-need // 1))
+    copies = " (double-buffered: two copies)" if spec.global_buffer.double_buffer else ""
+    c, h, w = layer.in_shape
+    k, ho, wo = layer.out_shape
+    return InfeasibleError(
+        f"layer {layer.name!r} ({layer.op} {c}x{h}x{w} -> {k}x{ho}x{wo}, kernel {layer.kernel[0]}x{layer.kernel[1]}): "
+        f"the {format_bytes(spec.global_buffer.size_bytes)} global buffer cannot hold even the smallest tile; "
+        f"it needs at least {need_bytes} bytes ({format_bytes(need_bytes)}){copies}")
+
+
+def _cost(layer: Layer, work: Work, spec: HardwareSpec, dataflow: str, cache: SimCache) -> _Cost:
+    if work.kind is WorkKind.FREE:
+        return _Cost(Dataflow.STREAM, None, EnergyBreakdown(), ())
+    objective = _objective(spec)
+    options: list[tuple[Mapped, EnergyBreakdown]] = []
+    for df in _dataflows(work, spec, dataflow):
+        mapped = map_best(MODELS[df], work, spec, objective)
+        if mapped is not None:
+            cache.candidates += mapped.evaluated
+            options.append((mapped, energy_of(mapped.counts, spec.energy)))
+    if not options:
+        raise _infeasible(layer, work, spec)
+    fastest = min(m.cycles for m, _ in options)
+    tied = [(m, e) for m, e in options if m.cycles <= fastest * (1 + _TIE_RTOL)]
+    best, energy = min(tied, key=lambda me: (me[1].total, _PREFERENCE.index(me[0].dataflow)))
+    alternatives = tuple(Alternative(m.dataflow, m.cycles, e.total) for m, e in options if m is not best)
+    return _Cost(best.dataflow, best, energy, alternatives)
+
+
+def simulate_layer(
+    layer: Layer,
+    spec: HardwareSpec | None = None,
+    *,
+    dataflow: str | Dataflow = "auto",
+    fusion: Fusion | None = None,
+    cache: SimCache | None = None,
+    spec_key: str | None = None,
+) -> LayerResult:
+    """Simulate one layer on ``spec`` (default: the paper's 16x16/128KB accelerator).
+
+    Args:
+        dataflow: ``"auto"`` (the faster of the spec's dataflows), ``"ws"`` or ``"os"``
+            (forced; pooling and adds still stream).
+        fusion: the network context (see :class:`Fusion`); default: a standalone layer.
+        cache: memo shared across calls; ``spec_key`` its precomputed key of ``spec``.
+
+    Raises:
+        InfeasibleError: no tile of the layer fits the global buffer (names the minimum size).
+    """
+    spec = spec or HardwareSpec()
+    fusion = fusion or Fusion()
+    dataflow = _check_dataflow(dataflow)
+    pe_count = spec.pe_array.rows * spec.pe_array.cols
+    if fusion.fused_into is not None:
+        return LayerResult(layer=layer, dataflow=Dataflow.STREAM, tiling=None, cycles=0.0, compute_cycles=0.0,
+                           dram_cycles=0.0, dram_words=0.0, counts=AccessCounts(), energy=EnergyBreakdown(),
+                           pe_count=pe_count, word_bytes=spec.word_bytes, fused_into=fusion.fused_into)
+    cache = cache if cache is not None else SimCache()
+    key = (layer.signature, fusion.shortcut_tensors, fusion.pooled_shape, fusion.dense,
+           spec_key or _spec_key(spec), dataflow)
+    cost = cache._store.get(key)
+    if cost is None:
+        cache.misses += 1
+        work = build_work(layer, spec, dense=fusion.dense, shortcut_tensors=fusion.shortcut_tensors,
+                          pooled_shape=fusion.pooled_shape)
+        cost = cache._store[key] = _cost(layer, work, spec, dataflow, cache)
+    else:
+        cache.hits += 1
+    m = cost.mapped
+    if m is None:
+        return LayerResult(layer=layer, dataflow=cost.dataflow, tiling=None, cycles=0.0, compute_cycles=0.0,
+                           dram_cycles=0.0, dram_words=0.0, counts=AccessCounts(), energy=cost.energy,
+                           pe_count=pe_count, word_bytes=spec.word_bytes)
+    return LayerResult(layer=layer, dataflow=cost.dataflow, tiling=m.tiling, cycles=m.cycles,
+                       compute_cycles=m.compute_cycles, dram_cycles=m.dram_cycles, dram_words=m.dram_words,
+                       counts=m.counts, energy=cost.energy, pe_count=pe_count, word_bytes=spec.word_bytes,
+                       alternatives=cost.alternatives)
+
+
+def _spec_key(spec: HardwareSpec) -> str:
+    return spec.model_dump_json(exclude={"name", "description"})
+
+
+def plan_fusion(graph: LayerGraph, spec: HardwareSpec) -> dict[str, Fusion]:
+    """The network context of every layer of ``graph`` (see the module docstring)."""
+    layers = graph.layers()
+    rank = {layer.name: i for i, layer in enumerate(layers)}
+    plan: dict[str, Fusion] = {layer.name: Fusion() for layer in layers}
+    first_conv = next((layer.name for layer in layers if layer.kind is LayerKind.CONV), None)
+    if first_conv is not None and not spec.sparsity.sparse_first_layer:
+        plan[first_conv] = replace(plan[first_conv], dense=True)
+
+    def absorbable(producer: str, consumer: str) -> bool:
+        return (producer != INPUT and graph[producer].kind in (LayerKind.CONV, LayerKind.FC)
+                and graph.consumers(producer) == [consumer]
+                and plan[producer].shortcut_tensors == 0 and plan[producer].pooled_shape is None)
+
+    for layer in layers:
+        if layer.kind is LayerKind.ADD and spec.model.fuse_eltwise:
+            producers = [p for p in layer.inputs if p != INPUT]
+            if not producers:
+                continue
+            last = max(producers, key=rank.__getitem__)
+            if absorbable(last, layer.name) and layer.inputs.count(last) == 1:
+                plan[last] = replace(plan[last], shortcut_tensors=len(layer.inputs) - 1)
+                plan[layer.name] = replace(plan[layer.name], fused_into=last)
+        elif layer.kind.is_pool and spec.model.fuse_pool and absorbable(layer.inputs[0], layer.name):
+            plan[layer.inputs[0]] = replace(plan[layer.inputs[0]], pooled_shape=layer.out_shape)
+            plan[layer.name] = replace(plan[layer.name], fused_into=layer.inputs[0])
+    return plan
+
+
+def simulate_graph(
+    graph: LayerGraph,
+    spec: HardwareSpec | None = None,
+    *,
+    dataflow: str | Dataflow = "auto",
+    cache: SimCache | None = None,
+    progress: Progress | None = None,
+) -> NetworkResult:
+    """Simulate every layer of ``graph`` in execution order on ``spec``.
+
+    ``progress(done, total)`` is called after each layer. Raises InfeasibleError naming the
+    first layer no tile of which fits the buffer.
+    """
+    from accelsim import __version__
+
+    spec = spec or HardwareSpec()
+    dataflow = _check_dataflow(dataflow)
+    cache = cache if cache is not None else SimCache()
+    key = _spec_key(spec)
+    plan = plan_fusion(graph, spec)
+    layers = graph.layers()
+    results = []
+    for i, layer in enumerate(layers):
+        results.append(simulate_layer(layer, spec, dataflow=dataflow, fusion=plan[layer.name], cache=cache,
+                                      spec_key=key))
+        if progress is not None:
+            progress(i + 1, len(layers))
+    return NetworkResult(network=graph.name, hardware=spec, layers=tuple(results), params=graph.params,
+                         meta=dict(graph.meta), version=__version__)
+
+
+def _resolve_graph(network: Any, input_shape: Shape | None, options: dict[str, Any]) -> LayerGraph:
+    if isinstance(network, LayerGraph):
+        if options:
+            raise WorkloadError(f"{network.name}: network options ({', '.join(options)}) apply to preset names only")
+        return network
+    if isinstance(network, (str, Path)):
+        text = str(network)
+        if text.endswith(".json") and Path(text).is_file():
+            if options:
+                raise WorkloadError(f"{text}: network options ({', '.join(options)}) apply to preset names only")
+            return LayerGraph.load_json(text)
+        from accelsim.workload.zoo import load_graph
+
+        if input_shape is not None:
+            if len(input_shape) != 3 or input_shape[1] != input_shape[2]:
+                raise WorkloadError(f"{text}: input_shape: presets take a square (C, H, H) input; got {input_shape}")
+            options = {**options, "input_size": int(input_shape[1])}
+        return load_graph(text, **options)
+    if hasattr(network, "forward"):
+        from accelsim.workload.export import export_module
+
+        if options:
+            raise WorkloadError("network options apply to preset names only, not to an nn.Module")
+        return export_module(network, tuple(input_shape) if input_shape else (3, 227, 227))
+    raise WorkloadError(f"network: expected a preset name, a LayerGraph or an nn.Module; got {type(network).__name__}")
+
+
+def simulate(
+    network: str | LayerGraph | nn.Module,
+    hardware: HardwareSpec | str | Path | None = None,
+    *,
+    input_shape: Shape | None = None,
+    dataflow: str | Dataflow = "auto",
+    cache: SimCache | None = None,
+    progress: Progress | None = None,
+    **network_options: Any,
+) -> NetworkResult:
+    """Simulate a network on an accelerator.
+
+    Args:
+        network: a zoo preset name or alias (``"1.0-SqNxt-23"``, ``"sqnxt23v5"``), a layer-graph
+            JSON file, a :class:`LayerGraph`, or a torch ``nn.Module`` (exported with
+            ``input_shape``, default ``(3, 227, 227)``).
+        hardware: a :class:`HardwareSpec`, a YAML file, a built-in name (``"8x8"``,
+            ``"16x16"``) or None (the paper's 16x16/128KB accelerator).
+        input_shape: ``(C, H, W)`` of the input (presets: square, default the preset's size).
+        dataflow: ``"auto"``, ``"ws"`` or ``"os"`` (forced for every conv/FC layer).
+        cache: a :class:`SimCache` to share across calls.
+        progress: ``callable(done, total)`` after each layer.
+        **network_options: preset constructor options, e.g. SqueezeNext ``width``,
+            ``depth=(2, 4, 14, 1)``, ``stem_kernel``, ``first_unit``, ``groups``, ``num_classes``.
+    """
+    from accelsim.hardware import resolve_hardware
+
+    spec = hardware if isinstance(hardware, HardwareSpec) else resolve_hardware(hardware)
+    graph = _resolve_graph(network, input_shape, dict(network_options))
+    return simulate_graph(graph, spec, dataflow=dataflow, cache=cache, progress=progress)
