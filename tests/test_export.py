@@ -16,7 +16,7 @@ from torch import nn
 
 from accelsim.errors import ExportError
 from accelsim.workload import INPUT, LayerGraph, LayerKind
-from accelsim.workload.export import export_module
+from accelsim.workload.export import _out_size, export_module
 
 
 class Toy(nn.Module):
@@ -236,3 +236,38 @@ def test_untraceable_forward_and_bad_input_shape() -> None:
     net = nn.Sequential(nn.Conv2d(3, 2, 1), nn.Flatten(), nn.Linear(10, 2))
     with pytest.raises(ExportError, match=r"^2: Linear expects 10 input features; got 32$"):
         export_module(net, (3, 4, 4))  # 2 channels * 4 * 4 = 32 features
+
+
+def _torch_size(module: nn.Module, h: int) -> int | None:
+    try:
+        with torch.no_grad():
+            return int(module(torch.zeros(1, 1, h, 1)).shape[2])
+    except RuntimeError:
+        return None
+
+
+def test_window_output_sizes_match_torch_exhaustively() -> None:
+    """Oracle: the closed-form conv/pool output sizes equal torch's on real tensors, for every small
+    (input, kernel, stride, padding, ceil_mode); where torch refuses a config, export refuses it too."""
+    checked = 0
+    for h in range(1, 9):
+        for k in range(1, 5):
+            for s in range(1, 4):
+                for p in range(3):
+                    cases = [(nn.MaxPool2d((k, 1), (s, 1), (p, 0), ceil_mode=c), c, True) for c in (False, True)]
+                    cases += [(nn.AvgPool2d((k, 1), (s, 1), (p, 0), ceil_mode=True), True, True),
+                              (nn.Conv2d(1, 1, (k, 1), (s, 1), (p, 0)), False, False)]
+                    for module, ceil, pool in cases:
+                        want = _torch_size(module, h)
+                        if want is None:
+                            with pytest.raises(ExportError):
+                                _out_size("x", h, k, s, p, ceil_mode=ceil, pool=pool)
+                        else:
+                            assert _out_size("x", h, k, s, p, ceil_mode=ceil, pool=pool) == want, (module, h)
+                        checked += 1
+    assert checked == 8 * 4 * 3 * 3 * 4
+    # and through the public path, for a bare layer (wrapped and named by its class)
+    graph = export_module(nn.MaxPool2d(3, 2, 1, ceil_mode=True), (2, 8, 5))
+    assert [layer.name for layer in graph.layers()] == ["maxpool2d"]
+    # H: (8 + 2 - 3 + 1) // 2 + 1 = 5, W: (5 + 2 - 3 + 1) // 2 + 1 = 3; both last windows start inside
+    assert graph.output_shape == (2, 5, 3)

@@ -190,10 +190,10 @@ def load_graph(name: str, *, num_classes: int | None = None, input_size: int | N
 
 
 def _export(preset: Any, changed: dict[str, Any], size: int, classes: int) -> LayerGraph:
-    from accelsim.workload.export import export_module
+    from accelsim.workload.export import build_meta, export_module
 
     try:
-        module = preset.build(num_classes=classes, **changed)
+        module = build_meta(lambda: preset.build(num_classes=classes, **changed))
     except ValueError as exc:  # the constructors' own argument checks
         raise WorkloadError(f"{preset.name}: {' '.join(str(exc).split())}") from None
     except TypeError as exc:  # an option this family does not take
