@@ -271,3 +271,23 @@ def test_window_output_sizes_match_torch_exhaustively() -> None:
     assert [layer.name for layer in graph.layers()] == ["maxpool2d"]
     # H: (8 + 2 - 3 + 1) // 2 + 1 = 5, W: (5 + 2 - 3 + 1) // 2 + 1 = 3; both last windows start inside
     assert graph.output_shape == (2, 5, 3)
+
+
+class _Clash(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.add = nn.Conv2d(3, 3, 1)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x + x
+        z = y.mean((2, 3), keepdim=True)
+        return self.avgpool(self.add(y)) + z
+
+
+def test_module_paths_keep_their_names_when_functional_ops_clash() -> None:
+    graph = export_module(_Clash(), (3, 4, 4))
+    names = [layer.name for layer in graph.layers()]
+    assert names == ["add_1", "avgpool_1", "add", "avgpool", "add_2"]
+    assert graph["add"].kind is LayerKind.CONV and graph["add_1"].inputs == ("data", "data")
+    assert graph["add_2"].inputs == ("avgpool", "avgpool_1")

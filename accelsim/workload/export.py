@@ -69,7 +69,7 @@ _SIGNATURES: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "mean": (("input", "dim", "keepdim"), {"dim": None, "keepdim": False}),
     "leaky_relu": (("input", "negative_slope"), {"negative_slope": 0.01}),
     "act": (("input",), {}),
-    "dropout": (("input",), {}),
+    "post_op": (("input",), {"post_op": "dropout"}),
     "reshape": (("input",), {}),
     "query": (("input",), {}),
 }
@@ -80,7 +80,7 @@ _FUNCTIONS: dict[Any, str] = {
     torch.mean: "mean", ".mean": "mean",
     F.max_pool2d: "max_pool2d", F.avg_pool2d: "avg_pool2d",
     F.adaptive_avg_pool2d: "adaptive_avg_pool2d", F.adaptive_max_pool2d: "adaptive_max_pool2d",
-    F.leaky_relu: "leaky_relu", F.dropout: "dropout", F.dropout2d: "dropout",
+    F.leaky_relu: "leaky_relu", F.dropout: "post_op", F.dropout2d: "post_op",
     torch.flatten: "reshape", torch.reshape: "reshape", torch.squeeze: "reshape",
     ".flatten": "reshape", ".view": "reshape", ".reshape": "reshape", ".squeeze": "reshape",
     ".contiguous": "reshape", getattr: "query", ".size": "query", ".dim": "query",
@@ -163,7 +163,7 @@ def _module_call(m: nn.Module, x: Any) -> tuple[str, dict[str, Any]] | None:
     if (act := _lookup(_ACTIVATIONS, m)) is not None:
         return "act", {"input": x, "act": act}
     if (post_op := _lookup(_POST_OPS, m)) is not None:
-        return "dropout", {"input": x, "post_op": post_op}
+        return "post_op", {"input": x, "post_op": post_op}
     return None
 
 
@@ -250,8 +250,9 @@ class _Exporter:
         else:
             source = self._scope(node)
             base = f"{source}.{kind.value}" if source else kind.value
+        # module paths are reserved for their modules; repeats and clashes get _1, _2, ...
         name, n = base, 0
-        while name in self.drafts or name == INPUT or (name != base and name in self.module_paths):
+        while name in self.drafts or name == INPUT or (name in self.module_paths and name != source):
             n += 1
             name = f"{base}_{n}"
         value = _Value(out, name, node)
@@ -338,8 +339,8 @@ class _Exporter:
     def _op_leaky_relu(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
         return self._fold(node, where, x, "act", f"leaky{b['negative_slope']:g}")
 
-    def _op_dropout(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
-        return self._fold(node, where, x, "post_ops", b.get("post_op", "dropout"))
+    def _op_post_op(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
+        return self._fold(node, where, x, "post_ops", b["post_op"])
 
     def _op_max_pool2d(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
         if b["return_indices"] or _pair(b["dilation"]) != (1, 1):
