@@ -291,3 +291,34 @@ def test_module_paths_keep_their_names_when_functional_ops_clash() -> None:
     assert names == ["add_1", "avgpool_1", "add", "avgpool", "add_2"]
     assert graph["add"].kind is LayerKind.CONV and graph["add_1"].inputs == ("data", "data")
     assert graph["add_2"].inputs == ("avgpool", "avgpool_1")
+
+
+class _Functional(nn.Module):
+    """Input 4x9x9; every op functional."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu6(self.conv(x))
+        p = F.max_pool2d(y, 3, stride=2, ceil_mode=True)  # ceil((9 - 3) / 2) + 1 = 4
+        q = F.avg_pool2d(y, kernel_size=2, padding=1)  # floor((9 + 2 - 2) / 2) + 1 = 5
+        r = F.adaptive_max_pool2d(q, (1, 1))
+        s = torch.add(F.leaky_relu(p.mean((-1, -2), keepdim=True), 0.2), r)
+        return s.reshape(1, -1)
+
+
+def test_functional_ops() -> None:
+    graph = export_module(_Functional(), (4, 9, 9))
+    got = {layer.name: (layer.op, layer.inputs, layer.out_shape, layer.kernel, layer.stride, layer.padding,
+                        layer.ceil_mode, layer.global_pool, layer.act) for layer in graph.layers()}
+    assert got == {
+        "conv": ("conv", ("data",), (4, 9, 9), (3, 3), (1, 1), (1, 1), False, False, "relu6"),
+        "maxpool": ("maxpool", ("conv",), (4, 4, 4), (3, 3), (2, 2), (0, 0), True, False, None),
+        "avgpool": ("avgpool", ("conv",), (4, 5, 5), (2, 2), (2, 2), (1, 1), False, False, None),
+        "maxpool_1": ("maxpool", ("avgpool",), (4, 1, 1), (5, 5), (1, 1), (0, 0), False, True, None),
+        "avgpool_1": ("avgpool", ("maxpool",), (4, 1, 1), (4, 4), (1, 1), (0, 0), False, True, "leaky0.2"),
+        "add": ("add", ("avgpool_1", "maxpool_1"), (4, 1, 1), (1, 1), (1, 1), (0, 0), False, False, None),
+    }
+    assert graph["add"].post_ops == ("flatten",)
