@@ -105,15 +105,16 @@ def refetch_factors(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Re-fetch factors ``(f_in, f_w, f_out)`` of each candidate under one loop order."""
     counts = {"k": n_k, "c": n_c, "s": n_s}
+    shape = np.broadcast_shapes(np.shape(n_k), np.shape(n_c), np.shape(n_s))
 
     def factor(irrelevant: str) -> np.ndarray:
         inner = order[order.index(irrelevant) + 1:]
-        changes = np.zeros(np.shape(n_k), dtype=bool)
+        changes = np.zeros(shape, dtype=bool)
         for loop in inner:
             changes |= counts[loop] > 1
         return np.where(changes, counts[irrelevant], 1)
 
-    f_in = np.ones(np.shape(n_k), dtype=np.int64) if inputs_follow_k else factor("k")
+    f_in = np.ones(shape, dtype=np.int64) if inputs_follow_k else factor("k")
     return f_in, factor("s"), factor("c")
 
 
