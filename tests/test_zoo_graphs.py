@@ -152,6 +152,8 @@ def test_variant_name() -> None:
     assert zoo.variant_name("sqnxt23", {"depth": (2, 4, 14, 1)}) == "1.0-SqNxt-23[depth=2,4,14,1]"
     assert zoo.variant_name("sqnxt23", {"groups": 2, "width": 2.0}) == "1.0-SqNxt-23[width=2;groups=2]"
     assert zoo.variant_name("alexnet", {}) == "AlexNet"
+    assert zoo.effective_overrides("sqnxt23", {"width": 1, "depth": [6, 6, 8, 1], "groups": None}) == {}
+    assert zoo.effective_overrides("sqnxt23", {"width": 2}) == {"width": 2.0}
 
 
 @pytest.mark.parametrize(("name", "options", "message"), [

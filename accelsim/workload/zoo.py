@@ -72,7 +72,7 @@ def _jsonable(value: Any) -> Any:
 def effective_overrides(name: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
     """The overrides that change preset ``name``'s options (an override equal to the preset's value is dropped).
 
-    ``depth`` sequences become tuples of ints; ``None`` values are ignored.
+    ``depth`` sequences become tuples, an integer ``width`` a float; ``None`` values are ignored.
     """
     preset = _preset(name)
     out: dict[str, Any] = {}
@@ -81,6 +81,8 @@ def effective_overrides(name: str, overrides: Mapping[str, Any]) -> dict[str, An
             continue
         if key == "depth" and isinstance(value, list | tuple):
             value = tuple(value)
+        elif key == "width" and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)  # width=2 and width=2.0 are one variant (one cache entry, equal meta)
         if key in preset.options and _jsonable(preset.options[key]) == _jsonable(value):
             continue
         out[key] = value
@@ -135,6 +137,7 @@ def source_digest() -> str:
     return digest.hexdigest()
 
 
+@functools.cache
 def _torch_version() -> str:
     try:
         return importlib.metadata.version("torch")
