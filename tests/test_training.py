@@ -324,6 +324,16 @@ def test_resume_reproduces_the_uninterrupted_run(tmp_path: Path, stop_at: int) -
     ]
 
 
+def test_worker_processes_do_not_change_the_run() -> None:
+    """Augmentation is seeded per (seed, epoch, sample), so loading in 2 workers gives the same steps."""
+    runs = []
+    for workers in (0, 2):
+        recorder = Recorder()
+        train("sqnxt23", SMALL_DATA, _tiny_config(epochs=1, workers=workers), overrides=TINY, callbacks=[recorder])
+        runs.append([s.loss for s in recorder.steps])
+    assert runs[0] == runs[1]
+
+
 class DropoutNet(nn.Module):
     """A tiny custom module with dropout, to check the torch RNG is restored on resume."""
 
