@@ -110,8 +110,8 @@ def test_export_table_without_output() -> None:
     assert lines[0].split() == ["layer", "op", "in", "CxHxW", "out", "CxHxW", "k/s", "pad", "g", "folded", "params",
                                 "MACs"]
     conv2 = next(line for line in lines if line.startswith("conv2 ")).split()
-    # Caffe AlexNet conv2: 96->256, 5x5 pad 2, groups 2 on 27x27: 307,200 weights + 256 biases
-    assert conv2 == ["conv2", "conv", "96x27x27", "256x27x27", "5x5/1,1", "p2,2", "2", "bias+relu", "307,456",
+    # Caffe AlexNet conv2: 96->256, 5x5 pad 2, groups 2 on 27x27: 307,200 weights + 256 biases; ReLU, LRN
+    assert conv2 == ["conv2", "conv", "96x27x27", "256x27x27", "5x5/1,1", "p2,2", "2", "bias+relu+lrn", "307,456",
                      "223,948,800"]
     assert lines[-1] == ("AlexNet: 11 layers, 60,965,224 params, 724,406,816 MACs (725,066,088 under the "
                          "paper's convention), input 3x227x227")

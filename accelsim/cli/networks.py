@@ -110,7 +110,8 @@ def networks(
 def _layer_table(graph: LayerGraph) -> str:
     rows = []
     for layer in graph.layers():
-        folded = "+".join(filter(None, ("bias" if layer.bias else "", "bn" if layer.bn else "", layer.act or "")))
+        folded = "+".join(filter(None, ("bias" if layer.bias else "", "bn" if layer.bn else "", layer.act or "",
+                                        *layer.post_ops)))
         geometry = "" if layer.op in ("add", "concat", "fc") else (
             "global" if layer.global_pool else
             f"{layer.kernel[0]}x{layer.kernel[1]}/{layer.stride[0]},{layer.stride[1]}"
