@@ -1,8 +1,8 @@
 """Simulate layers and networks: candidates -> search -> best dataflow -> results, memoised.
 
 Per layer (model.md 2): every allowed dataflow is mapped with its own best tiling
-(``accelsim.engine``); the layer runs the one with the fewest cycles, ties going to the lower
-energy, then to the fixed order WS, OS. Layers the array cannot run as WS/OS (pooling,
+(``accelsim.engine``); the layer runs the one with the fewest (whole) cycles, ties going to
+the lower energy, then to the fixed order WS, OS. Layers the array cannot run as WS/OS (pooling,
 standalone adds) stream; a concat is free.
 
 Network context a layer's cost depends on (planned once per graph by :func:`plan_fusion`):
@@ -22,6 +22,7 @@ spec, dataflow option), so repeated blocks cost nothing and many networks can sh
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
     from torch import nn
 
 Progress = Callable[[int, int], None]
-_TIE_RTOL = 1e-9
 _PREFERENCE = (Dataflow.WS, Dataflow.OS, Dataflow.STREAM)
 
 
@@ -142,8 +142,9 @@ def _cost(layer: Layer, work: Work, spec: HardwareSpec, dataflow: str, cache: Si
             options.append((mapped, energy_of(mapped.counts, spec.energy)))
     if not options:
         raise _infeasible(layer, work, spec)
-    fastest = min(m.cycles for m, _ in options)
-    tied = [(m, e) for m, e in options if m.cycles <= fastest * (1 + _TIE_RTOL)]
+    # whole cycles, as in the tiling objective: a sub-cycle difference is a tie
+    fastest = min(math.ceil(m.cycles - 1e-6) for m, _ in options)
+    tied = [(m, e) for m, e in options if math.ceil(m.cycles - 1e-6) <= fastest]
     best, energy = min(tied, key=lambda me: (me[1].total, _PREFERENCE.index(me[0].dataflow)))
     alternatives = tuple(Alternative(m.dataflow, m.cycles, e.total) for m, e in options if m is not best)
     return _Cost(best.dataflow, best, energy, alternatives)

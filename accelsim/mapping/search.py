@@ -32,16 +32,22 @@ class ObjectiveKind(StrEnum):
 
 @dataclass(frozen=True)
 class Objective:
-    """How candidates are ranked. ``dram_weight`` (cycles per DRAM word) is used by WEIGHTED."""
+    """How candidates are ranked. ``dram_weight`` (cycles per DRAM word) is used by WEIGHTED.
+
+    Cycles are compared in whole cycles (rounded up): the hardware runs whole cycles, and
+    the model's fractional cycles (``words / w_d``) must not let a sub-cycle saving, e.g. a
+    first tile a few words smaller, outrank hundreds of extra DRAM words in the next key.
+    """
 
     kind: ObjectiveKind = ObjectiveKind.LEXICOGRAPHIC
     dram_weight: float = 0.0
 
     def keys(self, ev: Evaluation) -> tuple[np.ndarray, ...]:
         """Ranking keys, most significant first (smaller is better)."""
+        whole = np.ceil(ev.cycles - 1e-6)
         if self.kind is ObjectiveKind.WEIGHTED:
-            return (ev.cycles + self.dram_weight * ev.dram_words, ev.dram_words, ev.compute_cycles)
-        return (ev.cycles, ev.dram_words, ev.compute_cycles)
+            return (whole + self.dram_weight * ev.dram_words, ev.dram_words, ev.compute_cycles)
+        return (whole, ev.dram_words, ev.compute_cycles)
 
 
 @dataclass(frozen=True, eq=False)
