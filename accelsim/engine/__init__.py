@@ -7,7 +7,15 @@ Typical use (``accelsim.simulate`` does this per layer)::
     mapped = map_best(MODELS[Dataflow.WS], work, spec, objective)
 """
 
-from accelsim.engine.base import ComputeModel, DataflowModel, Mapped, map_best, map_fixed, min_buffer_words
+from accelsim.engine.base import (
+    ComputeModel,
+    DataflowModel,
+    Mapped,
+    candidate_space,
+    map_best,
+    map_fixed,
+    min_buffer_words,
+)
 from accelsim.engine.os import OutputStationary
 from accelsim.engine.streaming import Streaming
 from accelsim.engine.timing import layer_cycles
@@ -36,6 +44,7 @@ __all__ = [
     "Work",
     "WorkKind",
     "build_work",
+    "candidate_space",
     "layer_cycles",
     "map_best",
     "map_fixed",

@@ -148,6 +148,15 @@ def map_best(model: DataflowModel, work: Work, spec: HardwareSpec, objective: Ob
     return _mapped(model, nest, compute, spec, choice.index, order, choice.evaluated, choice.feasible)
 
 
+def candidate_space(model: DataflowModel, work: Work, spec: HardwareSpec) -> Evaluation:
+    """Every feasible candidate tiling of ``work`` under ``model``, priced (cycles, DRAM words,
+    compute cycles; each under its best loop order): for trade-off studies and tests, e.g.
+    the fewest DRAM words any tiling achieves is ``candidate_space(...).dram_words.min()``."""
+    nest = LoopNest(work, model.candidate_tiles(work, spec), spec.model.psum_words)
+    table = CandidateTable((nest.k.tile, nest.c.tile, nest.y.tile, nest.x.tile))
+    return _evaluator(nest, model.compute_model(nest, spec), spec)(table)
+
+
 def map_fixed(model: DataflowModel, work: Work, spec: HardwareSpec, tiles: tuple[int, int, int, int],
               order: tuple[str, str, str]) -> Mapped:
     """Price one tiling ``(kt, ct, ht, wt)`` (``kt`` in ``work.k_units``) and loop order.
