@@ -109,11 +109,16 @@ class SqueezeNextUnit(nn.Module):
         self.add_relu = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(N, in_ch, H, W) -> (N, out_ch, H', W')``; ReLU(body + shortcut)."""
+        """``(N, in_ch, H, W) -> (N, out_ch, H', W')``; ReLU(shortcut + body).
+
+        The shortcut is the first operand, as in the released prototxts: the exported add then
+        lists ``[shortcut, expand]``, and the expand conv (last operand) is the one a fused
+        residual add is folded into.
+        """
         if self.shortcut_kind == "serial":
             x = run(self, self._transition, x)
         shortcut = run(self, self._shortcut, x) if self.shortcut_kind == "parallel" else x
-        return self.add_relu(run(self, self._body, x) + shortcut)
+        return self.add_relu(shortcut + run(self, self._body, x))
 
 
 def stage_widths(width: float, n_stages: int) -> tuple[int, ...]:
