@@ -1,0 +1,187 @@
+"""simulate / simulate_graph / simulate_layer: fusion, memoisation, dataflow forcing, errors.
+
+Graphs are built by hand so every expected number is derivable here; one test runs a zoo
+preset end to end.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from accelsim import __version__
+from accelsim.engine import MODELS, build_work, map_best
+from accelsim.errors import InfeasibleError, SpecError, WorkloadError
+from accelsim.hardware.spec import Dataflow, HardwareSpec
+from accelsim.mapping import Objective
+from accelsim.simulate import SimCache, plan_fusion, simulate, simulate_graph, simulate_layer
+from accelsim.workload.graph import LayerGraph
+from accelsim.workload.layer import Layer
+
+SPEC = HardwareSpec()
+
+
+def residual_net(blocks: int = 3) -> LayerGraph:
+    """stem conv 3->16 on 16x16, then ``blocks`` identical residual blocks
+    (squeeze 1x1 16->8, expand 3x3 8->16, add), a 2x2 max pool and an FC 16*8*8 -> 10."""
+    g = LayerGraph("resnet-ish", (3, 16, 16))
+    g.add(Layer("stem", "conv", ("data",), (3, 16, 16), (16, 16, 16), kernel=(3, 3), padding=(1, 1)))
+    prev = "stem"
+    for b in range(1, blocks + 1):
+        g.add(Layer(f"b{b}_squeeze", "conv", (prev,), (16, 16, 16), (8, 16, 16)))
+        g.add(Layer(f"b{b}_expand", "conv", (f"b{b}_squeeze",), (8, 16, 16), (16, 16, 16), kernel=(3, 3),
+                    padding=(1, 1)))
+        g.add(Layer(f"b{b}_add", "add", (prev, f"b{b}_expand"), (16, 16, 16), (16, 16, 16)))
+        prev = f"b{b}_add"
+    g.add(Layer("pool", "maxpool", (prev,), (16, 16, 16), (16, 8, 8), kernel=(2, 2), stride=(2, 2)))
+    g.add(Layer("fc", "fc", ("pool",), (1024, 1, 1), (10, 1, 1), flattened_from=(16, 8, 8)))
+    return g
+
+
+def test_network_result_is_the_sum_of_its_layers() -> None:
+    graph = residual_net()
+    calls: list[tuple[int, int]] = []
+    r = simulate_graph(graph, SPEC, progress=lambda done, total: calls.append((done, total)))
+    assert [lr.layer.name for lr in r.layers] == [layer.name for layer in graph.layers()]
+    assert calls == [(i, len(graph)) for i in range(1, len(graph) + 1)]
+    assert r.cycles == sum(lr.cycles for lr in r.layers)
+    assert r.energy == pytest.approx(sum(lr.energy.total for lr in r.layers))
+    assert r.macs == graph.macs and r.params == graph.params
+    assert r.version == __version__ and r.network == "resnet-ish"
+    d = r.to_dict()
+    assert set(d["totals"]) >= {"cycles", "energy", "macs", "params", "time_s"}
+    assert d["layers"][0]["dataflow"] in ("ws", "os")
+    assert d["layers"][-1]["name"] == "fc"
+    assert r.time_s == r.cycles / SPEC.clock_hz
+
+
+def test_repeated_blocks_are_simulated_once() -> None:
+    # Distinct cache keys: stem; squeeze (x3, same signature); expand with a fused shortcut
+    # (x3); pool; fc. Fused adds are free rows and never reach the cache: 5 misses, 4 hits.
+    cache = SimCache()
+    simulate_graph(residual_net(3), SPEC, cache=cache)
+    assert (cache.misses, cache.hits, len(cache)) == (5, 4, 5)
+    assert cache.candidates > 0
+    # A deeper variant shares every entry: no new misses, 13 hits (stem, 5+5 block convs, pool, fc).
+    simulate_graph(residual_net(5), SPEC, cache=cache)
+    assert (cache.misses, cache.hits) == (5, 4 + 13)
+    # Another spec is another key.
+    simulate_graph(residual_net(1), SPEC.with_changes({"pe_array.rows": 8}), cache=cache)
+    assert cache.misses == 10
+
+
+def test_fused_residual_add() -> None:
+    r = simulate_graph(residual_net(1), SPEC)
+    add, expand = r.layer("b1_add"), r.layer("b1_expand")
+    assert add.fused_into == "b1_expand" and add.dataflow is Dataflow.STREAM
+    assert (add.cycles, add.energy.total, add.dram_words) == (0, 0, 0)
+    # The expand conv reads the shortcut once: exactly K*Ho*Wo = 16*16*16 more words than the
+    # same conv without the add, for the same tiling.
+    plain = map_best(MODELS[expand.dataflow], build_work(expand.layer, SPEC), SPEC, Objective())
+    fused = map_best(MODELS[expand.dataflow], build_work(expand.layer, SPEC, shortcut_tensors=1), SPEC, Objective())
+    assert fused.traffic.shortcut == 16 * 16 * 16
+    assert expand.dram_words == fused.dram_words
+    if fused.tiling == plain.tiling:
+        assert fused.dram_words - plain.dram_words == 16 * 16 * 16
+
+
+def test_unfused_add_streams() -> None:
+    spec = SPEC.with_changes({"model.fuse_eltwise": False})
+    add = simulate_graph(residual_net(1), spec).layer("b1_add")
+    assert add.fused_into is None and add.dataflow is Dataflow.STREAM
+    # two 16x16x16 operands in, one out: 3 * 4096 words; 4096 adds on 256 PEs: 16 + Pr cycles
+    assert add.dram_words == 3 * 4096
+    assert add.compute_cycles == 4096 / 256 + 16
+
+
+def test_fused_pool() -> None:
+    g = LayerGraph("conv-pool", (4, 8, 8))
+    g.add(Layer("conv", "conv", ("data",), (4, 8, 8), (8, 8, 8)))
+    g.add(Layer("pool", "maxpool", ("conv",), (8, 8, 8), (8, 4, 4), kernel=(2, 2), stride=(2, 2)))
+    spec = SPEC.with_changes({"model.fuse_pool": True})
+    r = simulate_graph(g, spec)
+    assert r.layer("pool").fused_into == "conv" and r.layer("pool").cycles == 0
+    # the conv writes the pooled 8x4x4 tensor instead of 8x8x8: inputs 256 + weights 32 + 128
+    assert r.layer("conv").dram_words == 4 * 64 + 32 + 8 * 16
+    unfused = simulate_graph(g, SPEC)
+    assert unfused.layer("pool").fused_into is None and unfused.layer("pool").cycles > 0
+
+
+def test_add_not_fused_when_producer_feeds_another_layer() -> None:
+    g = LayerGraph("branch", (8, 4, 4))
+    g.add(Layer("a", "conv", ("data",), (8, 4, 4), (8, 4, 4)))
+    g.add(Layer("b", "conv", ("a",), (8, 4, 4), (8, 4, 4)))
+    g.add(Layer("c", "conv", ("b",), (8, 4, 4), (8, 4, 4)))
+    g.add(Layer("add", "add", ("a", "b"), (8, 4, 4), (8, 4, 4)))
+    plan = plan_fusion(g, SPEC)
+    assert plan["add"].fused_into is None  # "b" also feeds "c": its raw output must be written
+    assert plan["b"].shortcut_tensors == 0
+
+
+def test_dataflow_forcing() -> None:
+    graph = residual_net(1)
+    for forced in ("ws", "os"):
+        r = simulate_graph(graph, SPEC, dataflow=forced)
+        for lr in r.layers:
+            if lr.layer.kind.value in ("conv", "fc"):
+                assert lr.dataflow.value == forced and lr.alternatives == ()
+            elif lr.fused_into is None:
+                assert lr.dataflow is Dataflow.STREAM  # pooling cannot run WS/OS: it streams
+    auto = simulate_graph(graph, SPEC)
+    ws, os_ = (simulate_graph(graph, SPEC, dataflow=d) for d in ("ws", "os"))
+    for a, w, o in zip(auto.layers, ws.layers, os_.layers, strict=True):
+        assert a.cycles == min(w.cycles, o.cycles) or abs(a.cycles - min(w.cycles, o.cycles)) < 1
+    with pytest.raises(SpecError, match="dataflow"):
+        simulate_graph(graph, SPEC, dataflow="is")
+
+
+def test_spec_dataflows_restrict_auto() -> None:
+    r = simulate_graph(residual_net(1), SPEC.with_changes({"dataflows": ["ws"]}))
+    assert {lr.dataflow for lr in r.layers} <= {Dataflow.WS, Dataflow.STREAM}
+
+
+def test_dense_first_layer() -> None:
+    graph = residual_net(1)
+    dense_spec = SPEC.with_changes({"sparsity.sparse_first_layer": False})
+    sparse = simulate_graph(graph, SPEC, dataflow="os")
+    dense = simulate_graph(graph, dense_spec, dataflow="os")
+    # 3x3 stem on OS: dense it needs R*S = 9 cycles per input channel instead of 9*0.6
+    assert dense.layer("stem").compute_cycles > sparse.layer("stem").compute_cycles
+    assert dense.layer("stem").counts.mac == graph["stem"].macs
+    assert sparse.layer("stem").counts.mac == pytest.approx(0.6 * graph["stem"].macs)
+    assert dense.layer("b1_squeeze").cycles == sparse.layer("b1_squeeze").cycles
+
+
+def test_infeasible_buffer_names_layer_and_minimum() -> None:
+    # Smallest tile of the 3x3 stem: one channel of a 3x3 input window (9 words) + 9 weights
+    # + 1 output = 19 words, two copies (double buffering) = 38 words = 76 bytes.
+    spec = SPEC.with_changes({"global_buffer.size_bytes": 64})
+    with pytest.raises(InfeasibleError, match=r"layer 'stem' .*at least 76 bytes"):
+        simulate_graph(residual_net(1), spec)
+    assert simulate_layer(residual_net(1)["stem"], SPEC.with_changes({"global_buffer.size_bytes": 76})).cycles > 0
+
+
+def test_simulate_accepts_graph_json_module_and_name(tmp_path) -> None:
+    graph = residual_net(1)
+    by_graph = simulate(graph)
+    path = tmp_path / "g.json"
+    graph.save_json(path)
+    assert simulate(str(path)).cycles == by_graph.cycles
+    assert simulate(graph, "8x8").hardware.pe_array.rows == 8
+    with pytest.raises(WorkloadError, match="preset names only"):
+        simulate(graph, width=2.0)
+    torch = pytest.importorskip("torch")
+    module = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2))
+    r = simulate(module, input_shape=(3, 16, 16))
+    assert [lr.layer.kind.value for lr in r.layers] == ["conv", "maxpool"]
+    assert r.layers[0].layer.macs == 8 * 16 * 16 * 27
+
+
+def test_simulate_zoo_preset() -> None:
+    cache = SimCache()
+    r = simulate("sqnxt23", "16x16", cache=cache)
+    assert r.network == "1.0-SqNxt-23"
+    assert abs(r.macs - 278.00e6) < 0.005e6  # networks.md: 278.00 M pure MACs
+    assert sum(lr.fused_into is not None for lr in r.layers) == 21  # depth (6, 6, 8, 1): one add per unit
+    assert cache.misses < len(r.layers) / 2  # repeated units are simulated once
+    with pytest.raises(WorkloadError):
+        simulate("sqnxt999")
