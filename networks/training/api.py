@@ -14,8 +14,8 @@ from torch import nn
 from networks.registry import get_preset
 from networks.training.checkpoint import load_checkpoint
 from networks.training.config import EpochMetrics, EvalMetrics, TrainCallback, TrainConfig, TrainResult
-from networks.training.data import AugmentedDataset, DataSplits, load_data, one_line
-from networks.training.errors import CheckpointError, ConfigError, DataError
+from networks.training.data import AugmentedDataset, DataSplits, load_data
+from networks.training.errors import CheckpointError, ConfigError, DataError, one_line
 from networks.training.loop import (
     Progress,
     Run,
@@ -166,7 +166,9 @@ def train(
             ``{"width": 0.5, "depth": (2, 4, 14, 1)}``.
         callbacks: Receive :class:`RunPlan`, :class:`StepInfo` and :class:`EpochMetrics`.
         out: Checkpoint path, rewritten after every epoch and at ``max_steps``.
-        resume: Checkpoint to continue from.
+        resume: Checkpoint to continue from.  With the checkpoint's ``epochs``
+            the run continues exactly as if never interrupted; more epochs
+            stretch the schedule over the longer run from the current step.
 
     Raises:
         TrainingError: (subclasses) bad options, data or checkpoint, or a diverging loss.

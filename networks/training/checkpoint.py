@@ -35,8 +35,7 @@ from typing import Any
 
 import torch
 
-from networks.training.data import one_line
-from networks.training.errors import CheckpointError
+from networks.training.errors import CheckpointError, one_line
 
 FORMAT = 1
 _REQUIRED = ("model_state", "optimizer_state", "epoch", "step_in_epoch", "step", "partial", "rng_state", "options")

@@ -59,23 +59,27 @@ class TrainConfig:
     max_steps: int | None = None
 
     def __post_init__(self) -> None:
-        positive_ints = {"epochs": self.epochs, "batch_size": self.batch_size}
-        for field, value in positive_ints.items():
-            if not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{field}: expected an integer >= 1, got {value!r}")
-        optional_ints = {"image_size": self.image_size, "num_classes": self.num_classes, "max_steps": self.max_steps}
-        for field, value in optional_ints.items():
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ConfigError(f"{field}: expected an integer >= 1, got {value!r}")
+        counts: dict[str, int | None] = {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "image_size": self.image_size,
+            "num_classes": self.num_classes,
+            "max_steps": self.max_steps,
+        }
+        for name, count in counts.items():
+            optional = name in ("image_size", "num_classes", "max_steps")
+            if not (optional and count is None) and (not isinstance(count, int) or count < 1):
+                raise ConfigError(f"{name}: expected an integer >= 1, got {count!r}")
         if self.num_classes == 1:
             raise ConfigError("num_classes: expected at least 2 classes, got 1")
         if not isinstance(self.workers, int) or self.workers < 0:
             raise ConfigError(f"workers: expected an integer >= 0, got {self.workers!r}")
         if not math.isfinite(self.lr) or self.lr <= 0:
             raise ConfigError(f"lr: expected a positive learning rate, got {self.lr}")
-        for field, value in {"momentum": self.momentum, "label_smoothing": self.label_smoothing}.items():
-            if not 0.0 <= value < 1.0:
-                raise ConfigError(f"{field}: expected a value in [0, 1), got {value}")
+        fractions: dict[str, float] = {"momentum": self.momentum, "label_smoothing": self.label_smoothing}
+        for name, fraction in fractions.items():
+            if not 0.0 <= fraction < 1.0:
+                raise ConfigError(f"{name}: expected a value in [0, 1), got {fraction}")
         if not 0.0 <= self.weight_decay < math.inf:
             raise ConfigError(f"weight_decay: expected a finite value >= 0, got {self.weight_decay}")
         if self.poly_power <= 0:
@@ -236,9 +240,12 @@ class TrainCallback(Protocol):
 
     def on_start(self, plan: RunPlan) -> None:
         """Called once before the first step."""
+        return None
 
     def on_step(self, info: StepInfo) -> None:
         """Called after every SGD step."""
+        return None
 
     def on_epoch(self, metrics: EpochMetrics) -> None:
         """Called after each epoch's validation (and after a partial epoch)."""
+        return None

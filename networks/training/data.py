@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from networks.training.errors import DataError
+from networks.training.errors import DataError, one_line
 from networks.training.transforms import ImagePipeline, to_float
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".ppm", ".pgm", ".tif", ".tiff")
@@ -41,11 +41,6 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".ppm", ".
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 _STATS_SAMPLE = 2048
-
-
-def one_line(exc: BaseException) -> str:
-    """Render an exception as a single line of text."""
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def derive_seed(*parts: int) -> int:
@@ -365,6 +360,9 @@ def parse_options(text: str, where: str) -> dict[str, str]:
 
 def load_data(source: str, *, val_fraction: float = 0.1, split_seed: int = 0) -> DataSplits:
     """Load a data source (see the module docstring for the accepted forms).
+
+    A built-in name (``synthetic``, ``digits``) is taken as such only when no
+    file or folder of that name exists.
 
     Args:
         source: Folder path, ``.npz`` path, or built-in spec such as

@@ -22,3 +22,8 @@ class DataError(TrainingError):
 
 class CheckpointError(TrainingError):
     """A checkpoint cannot be written, read, or does not match the request."""
+
+
+def one_line(exc: BaseException) -> str:
+    """Render an exception (e.g. a wrapped torch or OS error) as a single line of text."""
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -12,8 +12,7 @@ import torch
 from torch import nn
 
 from networks.registry import get_preset
-from networks.training.data import one_line
-from networks.training.errors import ConfigError
+from networks.training.errors import ConfigError, one_line
 
 #: Options the ``squeezenext`` family accepts as overrides.
 SQUEEZENEXT_OPTIONS = ("width", "depth", "stem_kernel", "first_unit", "groups")
