@@ -127,7 +127,8 @@ def _infeasible(layer: Layer, work: Work, spec: HardwareSpec) -> InfeasibleError
     return InfeasibleError(
         f"layer {layer.name!r} ({layer.op} {c}x{h}x{w} -> {k}x{ho}x{wo}, kernel {layer.kernel[0]}x{layer.kernel[1]}): "
         f"the {format_bytes(spec.global_buffer.size_bytes)} global buffer cannot hold even the smallest tile; "
-        f"it needs at least {need_bytes} bytes ({format_bytes(need_bytes)}){copies}")
+        f"it needs at least {need_bytes} bytes{f' ({format_bytes(need_bytes)})' if need_bytes >= 1024 else ''}"
+        f"{copies}")
 
 
 def _cost(layer: Layer, work: Work, spec: HardwareSpec, dataflow: str, cache: SimCache) -> _Cost:

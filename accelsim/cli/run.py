@@ -1,0 +1,146 @@
+"""``accelsim run``: simulate one network on one accelerator and print the per-layer table.
+
+    accelsim run sqnxt23                          # paper 16x16/128KB accelerator
+    accelsim run sqnxt23v5 --hw 8x8               # paper 8x8/32KB accelerator
+    accelsim run sqnxt23 --pe 8x8 --buffer 32KB --set dram.latency_cycles=50
+    accelsim run sqnxt23 --depth 2,4,14,1 --stem 5 --first-unit serial --dataflow ws
+    accelsim run sqnxt23 --json > result.json     # NetworkResult.to_dict()
+    accelsim run sqnxt23 --csv layers.csv         # the per-layer table as CSV
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from accelsim.cli.common import (
+    BufferOption,
+    DepthOption,
+    FirstUnitOption,
+    GroupsOption,
+    HwOption,
+    NetworkOptions,
+    PeOption,
+    SetOption,
+    StemOption,
+    WidthOption,
+    cli_errors,
+    fail,
+)
+
+if TYPE_CHECKING:
+    from accelsim.results import LayerResult, NetworkResult
+
+_DATAFLOWS = ("auto", "ws", "os")
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape))
+
+
+def _row(r: LayerResult) -> list[str]:
+    layer = r.layer
+    shape = f"{_shape(layer.in_shape)}>{_shape(layer.out_shape)}"
+    if r.fused_into is not None:
+        return [layer.name, layer.op, shape, f"{layer.macs:,}", "fused", f"into {r.fused_into}", "0", "-", "-", "-",
+                "0", "0"]
+    free = r.cycles == 0
+    return [
+        layer.name, layer.op, shape, f"{layer.macs:,}", r.dataflow.value,
+        r.tiling.describe() if r.tiling else "-",
+        f"{r.cycles:,.0f}", "-" if free else r.bound,
+        "-" if free else f"{r.efficiency:.1f}", "-" if free else f"{r.utilisation:.0%}",
+        f"{r.dram_bytes / 1024:,.1f}", f"{r.energy.total:.3g}",
+    ]
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int]) -> str:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def render(result: NetworkResult) -> str:
+    """The human-readable report: header line, per-layer table and totals."""
+    spec = result.hardware
+    header = ["layer", "kind", "in>out CxHxW", "MACs", "flow", "tile [order]", "cycles", "bound", "MAC/cyc",
+              "util", "DRAM KB", "energy"]
+    table = _table(header, [_row(r) for r in result.layers], right={3, 6, 8, 9, 10, 11})
+    e = result.energy_breakdown
+    share = ", ".join(f"{name} {getattr(e, name):.3g} ({getattr(e, name) / e.total:.0%})"
+                      for name in ("mac", "register_file", "inter_pe", "global_buffer", "dram")) if e.total else "-"
+    dataflows = {d: sum(r.dataflow.value == d and r.fused_into is None for r in result.layers)
+                 for d in ("ws", "os", "stream")}
+    lines = [
+        f"{result.network} on {spec.name} ({spec.label}, {spec.clock_hz / 1e9:g} GHz), accelsim {result.version}",
+        "",
+        table,
+        "",
+        f"cycles   {result.cycles:,.0f}  ({result.time_s * 1e3:.3f} ms at {spec.clock_hz / 1e9:g} GHz; "
+        f"{result.efficiency:.1f} MACs/cycle, {result.efficiency / (spec.pe_array.rows * spec.pe_array.cols):.0%} "
+        "of peak)",
+        f"energy   {result.energy:.4g} MAC units: {share}",
+        f"work     {result.macs:,} MACs ({result.macs_paper:,} paper convention), {result.params:,} params, "
+        f"DRAM {result.dram_words * spec.word_bytes / 2**20:,.2f} MB",
+        f"layers   {len(result.layers)}: {dataflows['ws']} WS, {dataflows['os']} OS, {dataflows['stream']} streaming, "
+        f"{sum(r.fused_into is not None for r in result.layers)} fused",
+        "",
+        "tile: output channels k, input channels c, output rows y and columns x per tile, loop order outermost "
+        "first; util = MACs / (cycles x PEs), counting dense MACs, so OS layers that skip zero weights can "
+        "exceed 100%.",
+    ]
+    return "\n".join(lines)
+
+
+@cli_errors
+def run(
+    network: Annotated[str, typer.Argument(
+        help="Preset name or alias (see: accelsim networks), or a layer-graph JSON file (accelsim export -o).")],
+    hw: HwOption = None,
+    pe: PeOption = None,
+    buffer: BufferOption = None,
+    sets: SetOption = None,
+    dataflow: Annotated[str, typer.Option(
+        "--dataflow", metavar="auto|ws|os",
+        help="auto: each layer runs its faster dataflow; ws/os: force it on every conv/FC layer.")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
+    csv: Annotated[Path | None, typer.Option("--csv", metavar="FILE", help="Also write the per-layer table as CSV.")]
+    = None,
+    width: WidthOption = None,
+    depth: DepthOption = None,
+    stem: StemOption = None,
+    first_unit: FirstUnitOption = None,
+    groups: GroupsOption = None,
+) -> None:
+    """Simulate a network on an accelerator: per-layer dataflow, tiling, cycles, DRAM and energy.
+
+    Example: accelsim run sqnxt23v5 --hw 8x8
+    """
+    from accelsim.cli.common import hardware_from_options
+    from accelsim.simulate import simulate
+
+    if dataflow.lower() not in _DATAFLOWS:
+        fail(f"--dataflow: expected one of {', '.join(_DATAFLOWS)}; got {dataflow!r}")
+    options = NetworkOptions.parse(width, depth, stem, first_unit, groups).overrides()
+    spec = hardware_from_options(hw, pe, buffer, sets)
+    result = simulate(network, spec, dataflow=dataflow.lower(), **options)
+    if csv is not None:
+        result.to_dataframe().to_csv(csv, index=False)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict()))
+    else:
+        typer.echo(render(result))
+        if csv is not None:
+            typer.echo(f"wrote {csv}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``run`` command."""
+    app.command("run")(run)
