@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from accelsim.codesign.result import Candidate, RedistributionResult
+from accelsim.codesign.result import Candidate, RedistributionResult, ReferencePoint
 from accelsim.reporting.plotting import new_figure, place_labels
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 _MILLION = 1e6
 
 
-def _depth_text(c: Candidate) -> str:
+def _depth_text(c: Candidate | ReferencePoint) -> str:
     return "[" + ",".join(map(str, c.depth)) + "]"
 
 
@@ -55,19 +55,26 @@ def plot_redistribution(result: RedistributionResult, title: str | None = None) 
         ax.scatter([r.params / _MILLION for r in refs], [r.cycles for r in refs], marker="*", s=150,
                    color="orange", edgecolors="black", linewidths=0.6, zorder=5,
                    label="paper's networks (" + ", ".join(r.label for r in refs) + ")")
-        for r in refs:
-            label_x.append(r.params / _MILLION)
-            label_y.append(r.cycles)
-            label_text.append(f"{r.label} {list(r.depth)}")
-            label_r.append(8.0)
     base = result.base
+    for r in refs:
+        same_as_base = r.depth == base.depth and r.params == base.params and r.cycles == base.cycles
+        label_x.append(r.params / _MILLION)
+        label_y.append(r.cycles)
+        label_text.append(("base = " if same_as_base else "") + f"{r.label} {_depth_text(r)}")
+        label_r.append(8.0)
+    base_labelled = any(t.startswith("base = ") for t in label_text)
     ax.scatter([base.params / _MILLION], [base.cycles], marker="D", s=80, facecolors="none",
                edgecolors="black", linewidths=1.5, zorder=6, label=f"base {result.network} {_depth_text(base)}")
     best = result.best
-    label_x += [base.params / _MILLION, best.params / _MILLION]
-    label_y += [base.cycles, best.cycles]
-    label_text += [f"base {_depth_text(base)}", f"best ({result.objective.value}) {_depth_text(best)}"]
-    label_r += [7.0, 6.0]
+    if not base_labelled:
+        label_x.append(base.params / _MILLION)
+        label_y.append(base.cycles)
+        label_text.append(f"base {_depth_text(base)}")
+        label_r.append(7.0)
+    label_x.append(best.params / _MILLION)
+    label_y.append(best.cycles)
+    label_text.append(f"best ({result.objective.value}) {_depth_text(best)}")
+    label_r.append(6.0)
 
     ax.set_xlabel("parameters (millions)")
     ax.set_ylabel(f"cycles per inference ({result.hardware.label})")

@@ -68,7 +68,7 @@ def simulate_networks(
         runs = []
         for spec in specs:
             if progress:
-                progress(done, total, f"{name} on {spec.label}")
+                progress(done, total, f"simulating {name} on {spec.label}")
             runs.append(simulate(name, spec, cache=cache))
             done += 1
         out[name] = runs
@@ -177,15 +177,30 @@ def report_all(
     from accelsim.reporting.readme import readme_text
 
     specs = list(specs) if specs is not None else paper_specs()
-    results = simulate_networks(TABLE3_NETWORKS, specs, cache=cache, progress=progress)
+    n_sims, n_steps = len(TABLE3_NETWORKS) * len(specs), 4  # drawing steps after the simulations
+
+    def step(done: int, description: str) -> None:
+        if progress:
+            progress(n_sims + done, n_sims + n_steps, description)
+
+    def sim_progress(done: int, total: int, description: str) -> None:
+        if progress and done < total:
+            progress(done, n_sims + n_steps, description)
+
+    results = simulate_networks(TABLE3_NETWORKS, specs, cache=cache, progress=sim_progress)
     table = build_table3(results, energy_scale=energy_scale)
     files: list[tuple[Path, str]] = []
+    step(0, "writing Table 3 and drawing Figure 6")
     files += [(p, command) for p in write_table3(table, out_dir, command)]
     files += [(p, command) for p in write_figure6(figure6_panels(results, FIGURE6_NETWORKS), out_dir, command)]
+    step(1, "drawing Figure 7")
     files += [(p, command) for p in write_figure7(table, out_dir, command)]
+    step(2, f"drawing the {BREAKDOWN_NETWORK} breakdown")
     largest = max(range(len(specs)), key=lambda i: specs[i].pe_array.rows * specs[i].pe_array.cols)
     files += [(p, command) for p in write_breakdown(results[BREAKDOWN_NETWORK][largest], out_dir, command)]
+    step(3, "writing README.md")
     stats = figure6_stats(results[BREAKDOWN_NETWORK])
     readme = write_text(out_dir / "README.md", readme_text(table, stats, [p for p, _ in files], command, specs))
     files.append((readme, command))
+    step(4, "done")
     return AllReports(table, stats, tuple(files))

@@ -126,7 +126,8 @@ class RankAgreement:
             order the same way.
         discordant: the pairs we order the other way, as ``(paper's smaller, paper's larger)``.
         paper_order, our_order: the rows sorted by the paper's and by our value (ascending;
-            the paper's ties keep the table order).
+            ties keep the table order).
+        paper_sorted, our_sorted: the values in those orders (to show ties).
     """
 
     config: str
@@ -138,6 +139,8 @@ class RankAgreement:
     discordant: tuple[tuple[str, str], ...]
     paper_order: tuple[str, ...]
     our_order: tuple[str, ...]
+    paper_sorted: tuple[float, ...] = ()
+    our_sorted: tuple[float, ...] = ()
 
 
 def kendall_tau_b(xs: Sequence[float], ys: Sequence[float]) -> float:
@@ -188,6 +191,8 @@ def rank_agreement(rows: Sequence[Row], config: Config, metric: str) -> RankAgre
         discordant=tuple(discordant),
         paper_order=tuple(n for n, _, _ in sorted(pairs, key=lambda t: t[2])),
         our_order=tuple(n for n, _, _ in sorted(pairs, key=lambda t: t[1])),
+        paper_sorted=tuple(sorted(p for _, _, p in pairs)),
+        our_sorted=tuple(sorted(o for _, o, _ in pairs)),
     )
 
 
@@ -362,6 +367,14 @@ def _short(name: str) -> str:
     return name.replace("1.0-SqNxt-", "").replace("2.0-SqNxt-", "2.0-")
 
 
+def _chain(names: Sequence[str], values: Sequence[float]) -> str:
+    """``a < b = c``: names in ascending order, ``=`` between equal values."""
+    out = _short(names[0])
+    for prev, value, name in zip(values, values[1:], names[1:], strict=False):
+        out += (" = " if value == prev else " < ") + _short(name)
+    return out
+
+
 def _agreement_lines(table: Table3) -> list[str]:
     lines = []
     for a in table.rank_agreements():
@@ -372,8 +385,8 @@ def _agreement_lines(table: Table3) -> list[str]:
         lines.append(
             f"- **{a.config} {a.metric}**: Kendall tau-b {tau}; {a.agreeing_pairs} of the {a.ordered_pairs} "
             f"pairs the paper orders strictly are in the same order here (paper's order reversed for: {disc}). "
-            f"Paper, smallest first: {' < '.join(map(_short, a.paper_order))}; "
-            f"ours: {' < '.join(map(_short, a.our_order))}."
+            f"Paper, smallest first: {_chain(a.paper_order, a.paper_sorted)}; "
+            f"ours: {_chain(a.our_order, a.our_sorted)}."
         )
     return lines
 

@@ -1,0 +1,148 @@
+"""``accelsim report ...`` through typer's CliRunner, on small inputs.
+
+All commands of this module share one simulation cache (the ``shared_cache`` fixture patches
+the reporting suite's cache factory), so each layer shape is simulated once per test session.
+Expected numbers: the paper's Table 3 cells (accelsim.paper) and our own direct ``simulate``
+calls, which the report must reproduce exactly.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from accelsim.cli import app
+from accelsim.hardware import PAPER_CONFIGS
+from accelsim.reporting import suite
+from accelsim.reporting.table3 import TABLE3_NETWORKS
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def cache():
+    from accelsim.simulate import SimCache
+
+    return SimCache()
+
+
+@pytest.fixture(autouse=True)
+def shared_cache(cache, monkeypatch):
+    monkeypatch.setattr(suite, "new_cache", lambda: cache)
+    return cache
+
+
+def invoke(*args: str):
+    return runner.invoke(app, ["report", *args])
+
+
+def read_csv(path):
+    with open(path, encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    comments = [line for line in lines if line.startswith("#")]
+    return comments, list(csv.DictReader(line for line in lines if not line.startswith("#")))
+
+
+def test_table3_json_rows_normalised_and_compared_with_the_paper(cache):
+    from accelsim.simulate import simulate
+
+    result = invoke("table3", "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    rows = {r["network"]: r for r in data["rows"]}
+    assert list(rows) == list(TABLE3_NETWORKS)
+    assert data["version"] and set(data["hardware"]) == {"8x8", "16x16"}
+    for key in ("8x8", "16x16"):
+        times = [r[f"time_{key}"] for r in rows.values()]
+        assert min(times) == pytest.approx(1.0)
+        fastest = min(rows.values(), key=lambda r: r[f"cycles_{key}"])
+        assert data["fastest"][key] == fastest["network"]
+    v1 = rows["1.0-SqNxt-23"]
+    assert v1["paper_time_8x8"] == 1.17 and v1["paper_energy_16x16"] == 2.5e9  # SqNxt Table 3
+    assert v1["time_dev_pct_16x16"] == pytest.approx(100 * (v1["time_16x16"] - 1.22) / 1.22)
+    assert rows["AlexNet"]["paper_time_16x16"] is None and rows["AlexNet"]["time_dev_pct_16x16"] is None
+    # the report's cells are the simulator's numbers, unchanged
+    direct = simulate("1.0-SqNxt-23", PAPER_CONFIGS["16x16"], cache=cache)
+    assert v1["cycles_16x16"] == pytest.approx(direct.cycles)
+    assert v1["energy_16x16"] == pytest.approx(direct.energy)
+    assert v1["macs"] == direct.macs_paper and round(v1["macs"] / 1e6) == 282  # paper: 282M
+
+
+def test_table3_writes_markdown_csv_json_with_provenance(tmp_path):
+    result = invoke("table3", "--out", str(tmp_path), "--quiet", "--energy-scale", "2")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table3.csv", "table3.json", "table3.md"]
+    assert result.stdout.split() == [str(tmp_path / n) for n in ("table3.md", "table3.csv", "table3.json")]
+    comments, rows = read_csv(tmp_path / "table3.csv")
+    assert f"# command: accelsim report table3 --out {tmp_path} --energy-scale 2.0" in comments
+    assert "# hardware: 8x8/32KB, 16x16/128KB" in comments and "# energy_scale: 2.0" in comments
+    assert len(rows) == 13 and rows[0]["paper_time_8x8"] == "" and rows[4]["paper_time_8x8"] == "1.17"
+    md = (tmp_path / "table3.md").read_text()
+    assert "model units x 2" in md and "Rank agreement with the paper" in md
+    assert json.loads((tmp_path / "table3.json").read_text())["energy_scale"] == 2.0
+
+
+def test_figure6_one_network_one_config(tmp_path):
+    result = invoke("figure6", "1.0-SqNxt-23", "--hw", "16x16", "--out", str(tmp_path), "-q")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figure6.csv", "figure6.png", "figure6.svg"]
+    comments, rows = read_csv(tmp_path / "figure6.csv")
+    assert f"# command: accelsim report figure6 1.0-SqNxt-23 --out {tmp_path} --hw 16x16" in comments
+    assert {r["network"] for r in rows} == {"1.0-SqNxt-23"} and {r["hardware"] for r in rows} == {"16x16/128KB"}
+    assert rows[0]["item"] == "conv1"
+    # every layer lands in exactly one item: shares sum to 1
+    assert sum(float(r["share_of_network_cycles"]) for r in rows) == pytest.approx(1.0)
+
+
+def test_breakdown_accepts_an_alias(tmp_path):
+    result = invoke("breakdown", "sqnxt23v5", "--hw", "8x8", "--out", str(tmp_path), "-q")
+    assert result.exit_code == 0, result.output
+    pngs = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert len(pngs) == 1 and pngs[0].startswith("breakdown_")
+    _, rows = read_csv(tmp_path / pngs[0].replace(".png", ".csv"))
+    levels = ("mac", "register_file", "inter_pe", "global_buffer", "dram")
+    for r in rows:
+        assert float(r["energy_total"]) == pytest.approx(sum(float(r[f"energy_{k}"]) for k in levels))
+
+
+def test_all_writes_every_report_and_the_readme(tmp_path):
+    out = tmp_path / "reports"
+    result = invoke("all", "--out", str(out), "--quiet")
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(["table3.md", "table3.csv", "table3.json", "figure6.png", "figure6.svg", "figure6.csv",
+                            "figure7.png", "figure7.svg", "figure7.csv", "breakdown_1.0-SqNxt-23.png",
+                            "breakdown_1.0-SqNxt-23.csv", "README.md"])
+    readme = (out / "README.md").read_text()
+    assert f"accelsim report all --out {out}" in readme and "26.0%" in readme
+    assert "| `pe_array.rows` | 8 | 16 |" in readme
+    # deterministic: a second run gives the same bytes
+    first = {n: (out / n).read_bytes() for n in names}
+    assert invoke("all", "--out", str(out), "--quiet").exit_code == 0
+    assert {n: (out / n).read_bytes() for n in names} == first
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("breakdown", "nosuchnet", "-q"), "unknown network 'nosuchnet'"),
+    (("table3", "--hw", "missing.yaml", "-q"), "missing.yaml"),
+    (("table3", "--energy-scale", "0", "-q"), "--energy-scale"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, message):
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_progress_callback_counts_simulations_and_is_off_without_a_tty():
+    from accelsim.cli.report import progress_bar
+
+    calls = []
+    suite.simulate_networks(["1.0-SqNxt-23v5"], [PAPER_CONFIGS["8x8"], PAPER_CONFIGS["16x16"]],
+                            progress=lambda d, t, s: calls.append((d, t, s)))
+    assert calls == [(0, 2, "simulating 1.0-SqNxt-23v5 on 8x8/32KB"),
+                     (1, 2, "simulating 1.0-SqNxt-23v5 on 16x16/128KB"), (2, 2, "done")]
+    with progress_bar(quiet=False) as progress:  # pytest captures stderr: not a terminal
+        assert progress is None
