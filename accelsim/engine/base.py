@@ -32,8 +32,9 @@ class ComputeModel(Protocol):
     ``cp`` / ``sp`` index the nest's channel pairs / spatial pairs (see ``LoopNest``).
     """
 
-    def cycles(self, cp: Index, sp: Index) -> np.ndarray:
-        """PE-array cycles of one repetition, ``(len(cp), len(sp))`` (vectorised)."""
+    def cycles(self, cp: Index, sp: Index, n_tiles: np.ndarray) -> np.ndarray:
+        """PE-array cycles of one repetition, ``(len(cp), len(sp))`` (vectorised);
+        ``n_tiles`` is ``nest.n_tiles(cp, sp)``, computed once by the caller."""
         ...
 
     def accesses(self, cp: int, sp: int, traffic: Traffic) -> AccessCounts:
@@ -89,21 +90,25 @@ def _evaluator(nest: LoopNest, compute: ComputeModel, spec: HardwareSpec):
 
     def evaluate(table: CandidateTable) -> Evaluation:
         # Pruning rule 3, first on whole rows / columns of the grid (a channel pair that does
-        # not fit with the smallest spatial tile never fits, and vice versa), then per cell.
+        # not fit with the smallest spatial tile never fits, and vice versa), then per cell
+        # (misfits get infinite cycles, which is cheaper than compressing every array).
         a, wt, b, in_area, out_area = nest.footprint_terms()
         cp = np.flatnonzero(a * in_area.min() + wt + b * out_area.min() <= capacity)
         sp = np.flatnonzero(a.min() * in_area + wt.min() + b.min() * out_area <= capacity)
         if cp.size == 0 or sp.size == 0:
-            return Evaluation(*(np.zeros(0),) * 4)
-        fits = nest.footprint(cp, sp) <= capacity
-        cycles_c = work.reps * compute.cycles(cp, sp)
+            return Evaluation(np.zeros(0, dtype=np.int64), *(np.zeros(0),) * 3)
+        n_tiles = nest.n_tiles(cp, sp)
+        cycles_c = compute.cycles(cp, sp, n_tiles)
         words = nest.best_words(cp, sp)  # best loop order, closed form
         if work.reps != 1:
+            cycles_c *= work.reps
             words *= work.reps
-        cycles = layer_cycles(cycles_c, words, nest.first_tile_words(cp, sp), work.reps * nest.n_tiles(cp, sp),
-                              spec)
-        flat = (cp[:, None] * n_sp + sp[None, :])[fits]
-        return Evaluation(index=flat, cycles=cycles[fits], dram_words=words[fits], compute_cycles=cycles_c[fits])
+            n_tiles = n_tiles * work.reps
+        cycles = layer_cycles(cycles_c, words, nest.first_tile_words(cp, sp), n_tiles, spec)
+        cycles[nest.footprint(cp, sp) > capacity] = np.inf
+        index = cp[:, None] * n_sp + sp[None, :]
+        return Evaluation(index=index.ravel(), cycles=cycles.ravel(), dram_words=words.ravel(),
+                          compute_cycles=cycles_c.ravel())
 
     return evaluate
 
@@ -115,12 +120,11 @@ def _mapped(model: DataflowModel, nest: LoopNest, compute: ComputeModel, spec: H
     cp, sp = nest.pair_index(ik, ic, iy, ix)
     if order is None:
         order = nest.best_order(int(cp[0]), int(sp[0]))
-    traffic = nest.traffic(cp, sp, order)
-    per_rep = Traffic(*(float(getattr(traffic, f)[0, 0]) for f in
-                        ("inputs", "weights", "output_writes", "output_reads", "shortcut")))
+    per_rep = nest.traffic_at(int(cp[0]), int(sp[0]), order)
     total = per_rep.scaled(work.reps)
-    cycles_c = float(work.reps * compute.cycles(cp, sp)[0, 0])
-    n_tiles = work.reps * int(nest.n_tiles(cp, sp)[0, 0])
+    n_tiles = nest.n_tiles(cp, sp)
+    cycles_c = float(work.reps * compute.cycles(cp, sp, n_tiles)[0, 0])
+    n_tiles = work.reps * int(n_tiles[0, 0])
     cycles = float(layer_cycles(cycles_c, float(total.total), float(nest.first_tile_words(cp, sp)[0, 0]),
                                 n_tiles, spec))
     counts = _scale(compute.accesses(int(cp[0]), int(sp[0]), per_rep), work.reps)
@@ -154,7 +158,9 @@ def candidate_space(model: DataflowModel, work: Work, spec: HardwareSpec) -> Eva
     the fewest DRAM words any tiling achieves is ``candidate_space(...).dram_words.min()``."""
     nest = LoopNest(work, model.candidate_tiles(work, spec), spec.model.psum_words)
     table = CandidateTable((nest.k.tile, nest.c.tile, nest.y.tile, nest.x.tile))
-    return _evaluator(nest, model.compute_model(nest, spec), spec)(table)
+    ev = _evaluator(nest, model.compute_model(nest, spec), spec)(table)
+    keep = np.isfinite(ev.cycles)
+    return Evaluation(ev.index[keep], ev.cycles[keep], ev.dram_words[keep], ev.compute_cycles[keep])
 
 
 def map_fixed(model: DataflowModel, work: Work, spec: HardwareSpec, tiles: tuple[int, int, int, int],

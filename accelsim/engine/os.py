@@ -47,6 +47,16 @@ def _window(sizes: np.ndarray, kernel: int, stride: int) -> np.ndarray:
     return np.where(sizes > 0, (sizes - 1) * min(stride, kernel) + kernel, 0)
 
 
+def _count_matrix(sizes: np.ndarray, counts: np.ndarray, quantum: int) -> np.ndarray:
+    """``(V, quantum+1)`` matrix: how many sub-tiles of each size (0..quantum) each candidate has."""
+    out = np.zeros((sizes.shape[0], quantum + 1))
+    rows = np.arange(sizes.shape[0])
+    for j in range(sizes.shape[1]):
+        np.add.at(out, (rows, sizes[:, j]), counts[:, j])
+    out[:, 0] = 0.0
+    return out
+
+
 class OSCompute:
     """OS cycles and accesses over a loop nest's candidate grid."""
 
@@ -63,26 +73,35 @@ class OSCompute:
         self.col_win = _window(xs, work.kernel[1], work.stride[1])
         self.sub_rows, self.sub_cols = yn.sum(axis=1), xn.sum(axis=1)
         self.row_counts, self.col_counts = yn, xn
-        win = self.row_win[:, :, None, None] * self.col_win[None, None, :, :]
-        per_channel = np.maximum(work.taps * nz, self.q * win / b_in)  # (Vy, 3, Vx, 3)
-        drain = (ys[:, :, None, None] * xs[None, None, :, :]) / b_out
-        mult = yn[:, :, None, None] * xn[None, None, :, :]
+        # Cycles of one sub-tile of a x b active PEs reducing u input channels, for every
+        # sub-tile shape (a <= Pr, b <= Pc) and distinct c-tile size u; then summed over each
+        # candidate's sub-tiles with count matrices (two small matrix products).
+        a = np.arange(pe.rows + 1)
+        b = np.arange(pe.cols + 1)
+        win = _window(a, work.kernel[0], work.stride[0])[:, None] * _window(b, work.kernel[1], work.stride[1])[None]
+        per_channel = np.maximum(work.taps * nz, self.q * win / b_in)  # (Pr+1, Pc+1)
+        drain = (a[:, None] * b[None, :]) / b_out
         if work.packed:  # each output channel reduces over its own group's Cg channels
-            c_sizes = np.array([[work.c_per_group]])
-            c_mult = np.array([[1]])
+            c_sizes, c_mult = np.array([[work.c_per_group, 0]]), np.array([[1, 0]])
         else:
             c_sizes, c_mult = nest.c.classes()
-        reduce_c = c_sizes[:, :, None, None, None, None]
-        block = np.maximum(reduce_c * per_channel[None, None], drain[None, None])
-        weight = c_mult[:, :, None, None, None, None] * mult[None, None]
-        block_sum = (weight * block).sum(axis=(1, 3, 5))  # (Vc, Vy, Vx): one output channel
+        sizes, inverse = np.unique(c_sizes, return_inverse=True)
+        block = np.maximum(sizes[:, None, None] * per_channel[None], drain[None])  # (U, Pr+1, Pc+1)
+        rows = _count_matrix(ys, yn, pe.rows)  # (Vy, Pr+1): sub-rows of each height
+        cols = _count_matrix(xs, xn, pe.cols)  # (Vx, Pc+1)
+        per_size = rows[None] @ (block @ cols.T)  # (U, Vy, Vx): one output channel
+        per_size = per_size.reshape(sizes.size, -1)
+        inverse = inverse.reshape(c_sizes.shape)
+        block_sum = c_mult[:, 0, None] * per_size[inverse[:, 0]] + c_mult[:, 1, None] * per_size[inverse[:, 1]]
         if work.packed:
-            block_sum = np.broadcast_to(block_sum, (len(nest.c),) + block_sum.shape[1:])
-        self.block_sum = block_sum.reshape(len(nest.c), -1)  # (Vc, spatial pairs)
+            block_sum = np.broadcast_to(block_sum, (len(nest.c), block_sum.shape[1]))
+        self.block_sum = block_sum  # (Vc, spatial pairs)
 
-    def cycles(self, cp: np.ndarray, sp: np.ndarray) -> np.ndarray:
+    def cycles(self, cp: np.ndarray, sp: np.ndarray, n_tiles: np.ndarray) -> np.ndarray:
         block = self.block_sum[np.ix_(self.nest.cp_c[cp], sp)]
-        return self.work.out_channels * block + self.fill * self.nest.n_tiles(cp, sp)
+        block *= self.work.out_channels
+        block += self.fill * n_tiles
+        return block
 
     def accesses(self, cp: int, sp: int, traffic: Traffic) -> AccessCounts:
         nest, work, pw = self.nest, self.work, self.nest.psum_words

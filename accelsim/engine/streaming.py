@@ -32,7 +32,7 @@ class StreamCompute:
         self.ops = nest.work.ops
         self.total = -(-self.ops // (pe.rows * pe.cols)) + pe.rows
 
-    def cycles(self, cp: np.ndarray, sp: np.ndarray) -> np.ndarray:
+    def cycles(self, cp: np.ndarray, sp: np.ndarray, n_tiles: np.ndarray) -> np.ndarray:
         return np.full((cp.size, sp.size), float(self.total))
 
     def accesses(self, cp: int, sp: int, traffic: Traffic) -> AccessCounts:

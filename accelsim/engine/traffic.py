@@ -255,8 +255,24 @@ class LoopNest:
         words -= largest
         return words
 
+    def traffic_at(self, cp: int, sp: int, order: int) -> Traffic:
+        """DRAM words per tensor of one candidate under one loop order (Python scalars; the
+        same rule as :func:`refetch_factors`, without numpy's per-call overhead)."""
+        w = self.work
+        counts = {"k": int(self.n_k[cp]), "c": int(self.n_c[cp]), "s": int(self.n_s[sp])}
+        loops = LOOP_ORDERS[order]
+
+        def factor(irrelevant: str) -> int:
+            inner = loops[loops.index(irrelevant) + 1:]
+            return counts[irrelevant] if any(counts[loop] > 1 for loop in inner) else 1
+
+        inputs = float(w.n_inputs * w.in_channels * int(self.halo[sp]))
+        out = float(w.out_words)
+        spill = (factor("c") - 1) * self.psum_words * out
+        return Traffic(inputs=inputs * (1 if w.packed else factor("k")), weights=float(w.weight_words * factor("s")),
+                       output_writes=w.final_out_words + spill, output_reads=spill, shortcut=w.shortcut_tensors * out)
+
     def best_order(self, cp: int, sp: int) -> int:
         """The first order of ``LOOP_ORDERS`` with the fewest DRAM words for one candidate."""
-        a, b = np.array([cp]), np.array([sp])
-        totals = [float(self.traffic(a, b, order=o).total[0, 0]) for o in range(len(LOOP_ORDERS))]
+        totals = [float(self.traffic_at(cp, sp, o).total) for o in range(len(LOOP_ORDERS))]
         return totals.index(min(totals))

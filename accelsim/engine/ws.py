@@ -66,9 +66,11 @@ class WSCompute:
         self.stream_sum = stream_sum.ravel()  # per spatial pair
         self.fold_pairs = self.k_folds[nest.cp_k] * self.c_folds[nest.cp_c]  # per channel pair
 
-    def cycles(self, cp: np.ndarray, sp: np.ndarray) -> np.ndarray:
-        return ((self.work.taps * self.fold_pairs[cp])[:, None] * self.stream_sum[None, sp]
-                + self.tile_overhead * self.nest.n_tiles(cp, sp))
+    def cycles(self, cp: np.ndarray, sp: np.ndarray, n_tiles: np.ndarray) -> np.ndarray:
+        out = (self.work.taps * self.fold_pairs[cp])[:, None] * self.stream_sum[None, sp]
+        if self.tile_overhead:
+            out += self.tile_overhead * n_tiles
+        return out
 
     def accesses(self, cp: int, sp: int, traffic: Traffic) -> AccessCounts:
         nest, work, pw = self.nest, self.work, self.nest.psum_words

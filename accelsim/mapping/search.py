@@ -52,11 +52,14 @@ class Objective:
 
 @dataclass(frozen=True, eq=False)
 class Evaluation:
-    """Prices of the feasible candidates of a table (all arrays have the same length).
+    """Prices of candidates of a table (all arrays have the same length).
+
+    Candidates the evaluator skipped are absent; those it found infeasible (e.g. over the
+    buffer) have infinite ``cycles``.
 
     Attributes:
         index: flat candidate indices into the table (increasing).
-        cycles: layer cycles of each candidate.
+        cycles: layer cycles of each candidate (``inf``: infeasible).
         dram_words: DRAM words moved.
         compute_cycles: PE-array cycles.
         order: index into ``LOOP_ORDERS`` of each candidate's best loop order, or None when
@@ -109,5 +112,8 @@ def search(
     if len(ev) == 0:
         return None
     pos = argbest(objective.keys(ev))
+    if not np.isfinite(ev.cycles[pos]):
+        return None
     order = -1 if ev.order is None else int(ev.order[pos])
-    return Choice(index=int(ev.index[pos]), order=order, evaluated=table.size, feasible=len(ev))
+    return Choice(index=int(ev.index[pos]), order=order, evaluated=table.size,
+                  feasible=int(np.isfinite(ev.cycles).sum()))
