@@ -185,3 +185,28 @@ def test_simulate_zoo_preset() -> None:
     assert cache.misses < len(r.layers) / 2  # repeated units are simulated once
     with pytest.raises(WorkloadError):
         simulate("sqnxt999")
+
+
+def test_concat_is_free() -> None:
+    g = LayerGraph("fire", (8, 6, 6))
+    g.add(Layer("e1", "conv", ("data",), (8, 6, 6), (4, 6, 6)))
+    g.add(Layer("e3", "conv", ("data",), (8, 6, 6), (4, 6, 6), kernel=(3, 3), padding=(1, 1)))
+    g.add(Layer("cat", "concat", ("e1", "e3"), (4, 6, 6), (8, 6, 6)))
+    cat = simulate_graph(g, SPEC).layer("cat")
+    assert (cat.cycles, cat.dram_words, cat.energy.total, cat.tiling, cat.fused_into) == (0, 0, 0, None, None)
+    assert cat.dataflow is Dataflow.STREAM
+
+
+def test_weighted_tiling_cost_trades_cycles_for_dram() -> None:
+    """With a large DRAM weight every layer's chosen tiling moves no more words than the
+    lexicographic choice (which minimises whole cycles first), and never fewer cycles."""
+    graph = residual_net(2)
+    small = SPEC.with_changes({"global_buffer.size_bytes": "4KB"})
+    lex = simulate_graph(graph, small)
+    weighted = simulate_graph(graph, small.with_changes({"model.tiling_cost": "weighted",
+                                                         "model.tiling_dram_weight": 1e6}))
+    for a, b in zip(lex.layers, weighted.layers, strict=True):
+        if a.dataflow is b.dataflow and a.dataflow is not Dataflow.STREAM:
+            assert b.dram_words <= a.dram_words
+            assert b.cycles >= a.cycles - 1
+    assert weighted.dram_words < lex.dram_words

@@ -24,15 +24,18 @@ tests check the pruned search against an exhaustive one on small layers):
    the fold sum ``sum_i ceil(t_i/P)`` is *not* convex in the split, and tiles that are
    multiples of ``P`` reach its global minimum ``ceil(n/P)`` whatever their count. So the
    multiples of ``P`` below ``n`` are kept as well.
-3. **Infeasible tiles are dropped** (by the evaluator, before anything else is computed):
-   a tile whose footprint exceeds the buffer cannot run, and dropping it first keeps the
-   vectorised evaluation proportional to the feasible set.
+3. **Infeasible tiles are dropped** by the evaluator, first wholesale: a channel-tile pair
+   that does not fit with the smallest spatial tile fits with none (and vice versa), so such
+   rows and columns of the candidate grid are never priced; the remaining misfits are
+   marked infinitely slow. A tile that exceeds the buffer cannot run, and dropping it early
+   keeps the vectorised evaluation proportional to the plausible set.
 4. **Loop orders are not enumerated as candidates.** A loop order changes only the
    re-fetch factors, hence only the DRAM words; every objective is non-decreasing in DRAM
-   words with everything else fixed, so the evaluator prices all 6 orders of a tile at once
-   and keeps the one with the fewest words. Orders that differ only in the position of a
-   loop whose count is 1 are exactly equivalent (that loop changes no tile); the fixed
-   priority of :data:`LOOP_ORDERS` breaks such ties.
+   words with everything else fixed, so the evaluator prices each tile under its best order
+   (a closed form over the 6 orders, ``engine.traffic``) and resolves the order of the
+   winner. Orders that differ only in the position of a loop whose count is 1 are exactly
+   equivalent (that loop changes no tile); the fixed priority of :data:`LOOP_ORDERS` breaks
+   such ties.
 
 Candidate values are sorted in decreasing size, so the flat candidate index (the final
 tie-break of the search) prefers larger tiles, i.e. fewer tiles.
