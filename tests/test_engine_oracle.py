@@ -13,6 +13,7 @@ import itertools
 
 import numpy as np
 import pytest
+from oracle import walk  # tests/oracle.py (pytest puts tests/ on sys.path)
 
 from accelsim.engine import MODELS, LoopNest, build_work, map_best, map_fixed
 from accelsim.engine.base import _evaluator
@@ -20,7 +21,6 @@ from accelsim.engine.timing import layer_cycles
 from accelsim.hardware.spec import Dataflow, HardwareSpec
 from accelsim.mapping import LOOP_ORDERS, CandidateTable, Objective, search
 from accelsim.workload.layer import Layer
-from tests.oracle import walk
 
 SPEC = HardwareSpec().with_changes({"pe_array.rows": 2, "pe_array.cols": 3})
 SPEC_PSUM2 = SPEC.with_changes({"model.psum_words": 2, "global_buffer.double_buffer": False,
