@@ -205,10 +205,18 @@ def _spec_key(spec: HardwareSpec) -> str:
     return spec.model_dump_json(exclude={"name", "description"})
 
 
-def plan_fusion(graph: LayerGraph, spec: HardwareSpec) -> dict[str, Fusion]:
-    """The network context of every layer of ``graph`` (see the module docstring)."""
-    layers = graph.layers()
+def plan_fusion(graph: LayerGraph, spec: HardwareSpec, layers: list[Layer] | None = None) -> dict[str, Fusion]:
+    """The network context of every layer of ``graph`` (see the module docstring).
+
+    ``layers``: ``graph.layers()`` if the caller already has it (saves a topological sort).
+    """
+    layers = graph.layers() if layers is None else layers
     rank = {layer.name: i for i, layer in enumerate(layers)}
+    consumers: dict[str, list[str]] = {layer.name: [] for layer in layers}
+    for layer in layers:
+        for src in dict.fromkeys(layer.inputs):
+            if src != INPUT:
+                consumers[src].append(layer.name)
     plan: dict[str, Fusion] = {layer.name: Fusion() for layer in layers}
     first_conv = next((layer.name for layer in layers if layer.kind is LayerKind.CONV), None)
     if first_conv is not None and not spec.sparsity.sparse_first_layer:
@@ -216,7 +224,7 @@ def plan_fusion(graph: LayerGraph, spec: HardwareSpec) -> dict[str, Fusion]:
 
     def absorbable(producer: str, consumer: str) -> bool:
         return (producer != INPUT and graph[producer].kind in (LayerKind.CONV, LayerKind.FC)
-                and graph.consumers(producer) == [consumer]
+                and consumers[producer] == [consumer]
                 and plan[producer].shortcut_tensors == 0 and plan[producer].pooled_shape is None)
 
     for layer in layers:
@@ -253,8 +261,8 @@ def simulate_graph(
     dataflow = _check_dataflow(dataflow)
     cache = cache if cache is not None else SimCache()
     key = _spec_key(spec)
-    plan = plan_fusion(graph, spec)
     layers = graph.layers()
+    plan = plan_fusion(graph, spec, layers)
     results = []
     for i, layer in enumerate(layers):
         results.append(simulate_layer(layer, spec, dataflow=dataflow, fusion=plan[layer.name], cache=cache,

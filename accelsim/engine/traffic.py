@@ -83,16 +83,20 @@ def touched(n_out: int, n_in: int, kernel: int, stride: int, pad: int, tiles: tu
 
 @dataclass(frozen=True, eq=False)
 class Traffic:
-    """DRAM words per tensor (arrays over candidates, or scalars for one mapping)."""
+    """DRAM words per tensor (arrays over candidates, or floats for one mapping).
 
-    inputs: np.ndarray
-    weights: np.ndarray
-    output_writes: np.ndarray
-    output_reads: np.ndarray
-    shortcut: np.ndarray
+    ``output_writes`` include partial-sum spills; ``output_reads`` are partial sums read back;
+    ``shortcut`` is the fused residual operand read at the final write.
+    """
+
+    inputs: np.ndarray | float
+    weights: np.ndarray | float
+    output_writes: np.ndarray | float
+    output_reads: np.ndarray | float
+    shortcut: np.ndarray | float
 
     @property
-    def total(self) -> np.ndarray:
+    def total(self) -> np.ndarray | float:
         return self.inputs + self.weights + self.output_writes + self.output_reads + self.shortcut
 
     def scaled(self, factor: float) -> Traffic:
