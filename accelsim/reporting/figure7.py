@@ -92,6 +92,8 @@ def plot_figure7(table: Table3, title: str | None = None) -> Figure:
     radii = [math.sqrt(a) / 2 * fig.dpi / 72 for a in areas]
     for ax, xs in to_label:
         place_labels(ax, xs, ys, [short_name(r.network) for r in rows], radii, renderer=renderer)
+    # labels were placed in display coordinates of this layout: keep it (and skip re-solving it)
+    fig.set_layout_engine("none")
     return fig
 
 
