@@ -338,3 +338,12 @@ def test_place_labels_keeps_labels_apart():
     for i in range(len(boxes)):
         for j in range(i + 1, len(boxes)):
             assert not boxes[i].overlaps(boxes[j]), (labels[i].get_text(), labels[j].get_text())
+
+
+def test_figure6_unrelated_networks_follow_each_other_in_the_order_given():
+    a = net("A", S16, [run(conv("c0", 3, 8, 4), 1.0), run(conv("c1", 8, 8, 4), 1.0)])
+    b = net("B", S16, [run(conv("conv1", 3, 8, 4), 1.0), run(conv("c1", 8, 8, 4), 1.0),
+                       run(conv("head", 8, 8, 4), 1.0)])
+    c = net("C", S16, [run(conv("x", 3, 8, 4), 1.0)])
+    # B's conv1 precedes the shared c1; head follows it; C shares nothing and goes last
+    assert figure6_panel([a, b, c]).items == ("c0", "conv1", "c1", "head", "x")

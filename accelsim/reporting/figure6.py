@@ -117,14 +117,22 @@ class Figure6Panel:
 
 
 def _merge(orders: Sequence[Sequence[tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
-    """Merge per-network item sequences into one x order: each new item goes right after its
-    predecessor in the network that introduces it (first network's order first)."""
+    """Merge per-network item sequences into one x order (the first network's order first).
+
+    A new item goes right after its predecessor in the network that introduces it; a network's
+    leading new items go before that network's first item already placed, or at the end if it
+    shares none (so unrelated networks follow each other in the order given).
+    """
     merged: list[tuple[Any, ...]] = []
     for order in orders:
         previous = None
-        for key in order:
+        for j, key in enumerate(order):
             if key not in merged:
-                merged.insert(merged.index(previous) + 1 if previous is not None else 0, key)
+                if previous is not None:
+                    merged.insert(merged.index(previous) + 1, key)
+                else:
+                    later = next((k for k in order[j + 1:] if k in merged), None)
+                    merged.insert(merged.index(later) if later is not None else len(merged), key)
             previous = key
     return merged
 
