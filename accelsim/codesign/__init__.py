@@ -1,0 +1,48 @@
+"""Co-design: depth redistribution of SqueezeNext networks on a given accelerator.
+
+Quick use::
+
+    from accelsim.codesign import redistribute
+    result = redistribute("1.0-SqNxt-23v2", "16x16", budgets=["blocks=21"])
+    result.best.depth, result.pareto_front()
+    result.to_dataframe()          # every candidate (pandas, imported on first use)
+
+Modules: ``budget`` (budget expressions), ``space`` (enumeration of depth vectors),
+``variants`` (stitched layer graphs), ``pareto``, ``heuristic`` (local search for big spaces),
+``search`` (the search itself), ``result`` (result types). No plotting here: see
+``accelsim.reporting.redistribute_plot``.
+"""
+
+from accelsim.codesign.budget import Budget, BudgetKey, BudgetSet, parse_budget
+from accelsim.codesign.heuristic import LocalSearchOptions
+from accelsim.codesign.pareto import pareto_mask
+from accelsim.codesign.result import (
+    Accuracy,
+    Candidate,
+    Objective,
+    RedistributionResult,
+    ReferencePoint,
+    SearchMethod,
+)
+from accelsim.codesign.search import EXHAUSTIVE_LIMIT, redistribute
+from accelsim.codesign.space import DepthSpace, count_distributions, distributions
+
+__all__ = [
+    "EXHAUSTIVE_LIMIT",
+    "Accuracy",
+    "Budget",
+    "BudgetKey",
+    "BudgetSet",
+    "Candidate",
+    "DepthSpace",
+    "LocalSearchOptions",
+    "Objective",
+    "RedistributionResult",
+    "ReferencePoint",
+    "SearchMethod",
+    "count_distributions",
+    "distributions",
+    "parse_budget",
+    "pareto_mask",
+    "redistribute",
+]

@@ -1,0 +1,310 @@
+"""Depth redistribution: which split of a block budget over the stages runs best on a given accelerator.
+
+The SqueezeNext paper moved units out of the first stage (23v2 [6,6,8,1] -> 23v5 [2,4,14,1])
+because the first stage's few channels on a large map use a 16x16 array poorly. This module
+searches that design space systematically: every distribution of the budget over the stages
+(or a documented local search when there are too many), each candidate simulated on the same
+hardware with one shared layer cache, ranked by an objective, with the Pareto front over
+(cycles, energy, params).
+
+Flow: ``BudgetSet`` -> ``DepthSpace`` -> (exhaustive | ``heuristic.local_search``) proposing
+depth vectors -> ``VariantBuilder`` stitches each graph -> ``simulate_graph`` prices it ->
+budgets, ranking, Pareto -> ``RedistributionResult``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from accelsim import __version__
+from accelsim.codesign.budget import Budget, BudgetSet, format_count
+from accelsim.codesign.heuristic import LocalSearchOptions, local_search, starting_points
+from accelsim.codesign.pareto import pareto_mask
+from accelsim.codesign.result import (
+    Accuracy,
+    Candidate,
+    Objective,
+    RedistributionResult,
+    ReferencePoint,
+    SearchMethod,
+)
+from accelsim.codesign.space import Depth, DepthSpace
+from accelsim.codesign.variants import PROBE_UNITS, VariantBuilder, squeezenext_options
+from accelsim.errors import BudgetError
+from accelsim.hardware.spec import HardwareSpec
+
+#: Spaces larger than this are searched with the local search instead of enumerated.
+EXHAUSTIVE_LIMIT = 20_000
+
+#: ``progress(done, total)``: candidates evaluated so far; ``total`` is None when unknown (local search).
+ProgressCallback = Callable[[int, int | None], None]
+
+#: Family options a caller may override (the SqueezeNext constructor's), besides depth.
+FAMILY_OPTIONS = ("width", "stem_kernel", "first_unit", "groups")
+
+
+class CandidateEvaluator:
+    """Prices depth vectors of one family on one accelerator, sharing one layer cache.
+
+    ``evaluate(depth)`` stitches the variant's graph and simulates it; results are memoised
+    by depth, and every layer by its signature (``SimCache``), so a layer shape seen in one
+    candidate is never simulated again in another.
+    """
+
+    def __init__(self, builder: VariantBuilder, hardware: HardwareSpec, cache: Any) -> None:
+        from accelsim.simulate import simulate_graph
+
+        self.builder, self.hardware, self.cache = builder, hardware, cache
+        self._simulate = simulate_graph
+        self._seen: dict[Depth, Candidate] = {}
+
+    def __contains__(self, depth: object) -> bool:
+        """Whether ``depth`` was already priced."""
+        return depth in self._seen
+
+    def evaluate(self, depth: Depth) -> Candidate:
+        if depth not in self._seen:
+            graph = self.builder.build(depth)
+            result = self._simulate(graph, self.hardware, cache=self.cache)
+            # totals from the result, not the graph: NetworkResult already summed params once
+            self._seen[depth] = Candidate(depth, result.params, result.macs, result.macs_paper,
+                                          result.cycles, result.energy)
+        return self._seen[depth]
+
+
+def _violation(candidate: Candidate, budgets: BudgetSet) -> float:
+    """Sum of relative overshoots over the limits (0 when feasible): steers the local search."""
+    return sum(max(0.0, float(getattr(candidate, b.key.value)) / b.value - 1.0) for b in budgets.limits)
+
+
+def _rank_key(candidate: Candidate, objective: Objective) -> tuple[Any, ...]:
+    return (not candidate.feasible, objective.of(candidate), candidate.cycles, candidate.energy,
+            candidate.params, candidate.depth)
+
+
+def _paper_variants(network_options: Mapping[str, Any]) -> dict[Depth, tuple[str, Accuracy]]:
+    """Depth -> (paper name, printed accuracy) of Table 3 networks built exactly like this family.
+
+    Only Table 3 rows whose depth the paper prints are used (1.0-SqNxt-23 v1-v5, 2.0-SqNxt-23,
+    v4, v5); a candidate is a paper network only if width, stem, first-unit design and groups
+    also match that network's preset.
+    """
+    from accelsim.paper import TABLE3
+    from networks.registry import get_preset
+
+    family = {k: network_options[k] for k in FAMILY_OPTIONS}
+    out: dict[Depth, tuple[str, Accuracy]] = {}
+    for row in TABLE3:
+        if row.depth is None:
+            continue
+        options = get_preset(row.name).options
+        if all(options[k] == v for k, v in family.items()):
+            out[tuple(row.depth)] = (row.name, Accuracy(row.top1, row.top5, f"paper ({row.name})"))
+    return out
+
+
+def _references(network_options: Mapping[str, Any], evaluator: CandidateEvaluator,
+                cache: Any) -> tuple[ReferencePoint, ...]:
+    """The paper's Table 3 SqueezeNext rows of the same width and groups, simulated (v1-v5 at 1.0).
+
+    Rows of this family come from the stitched graphs; others (e.g. v1's 7x7 stem and parallel
+    first unit when the base is v2) are loaded from the zoo once.
+    """
+    from accelsim.paper import TABLE3
+    from accelsim.simulate import simulate_graph
+    from accelsim.workload.zoo import load_graph
+    from networks.registry import get_preset
+
+    points = []
+    family = {k: network_options[k] for k in FAMILY_OPTIONS}
+    for row in TABLE3:
+        if row.depth is None:
+            continue
+        options = get_preset(row.name).options
+        if options["width"] != family["width"] or options["groups"] != family["groups"]:
+            continue
+        if all(options[k] == v for k, v in family.items()):
+            c = evaluator.evaluate(tuple(row.depth))
+            params, cycles, energy = c.params, c.cycles, c.energy
+        else:
+            graph = load_graph(row.name)
+            result = simulate_graph(graph, evaluator.hardware, cache=cache)
+            params, cycles, energy = graph.params, result.cycles, result.energy
+        suffix = row.name.rsplit("-", 1)[-1]
+        label = suffix[suffix.index("v"):] if "v" in suffix else "v1"
+        points.append(ReferencePoint(row.name, label, tuple(row.depth), params, cycles, energy, row.top1))
+    return tuple(points)
+
+
+def _infeasible_message(candidates: Iterable[Candidate], budgets: BudgetSet) -> str:
+    """One line: which budgets failed and the best value any candidate reached for each limit."""
+    pool = list(candidates)
+    best = []
+    for limit in budgets.limits:
+        key = limit.key.value
+        lowest = min(getattr(c, key) for c in pool)
+        text = f"{lowest:,}" if isinstance(lowest, int) else f"{lowest:.4g}"
+        best.append(f"{key} {text} (limit {format_count(limit.value)})")
+    return (f"no candidate meets the budgets {', '.join(budgets.to_list())} "
+            f"({len(pool)} evaluated); best achievable: {'; '.join(best)}")
+
+
+def resolve_hardware(hardware: HardwareSpec | str | Path | None) -> HardwareSpec:
+    """A spec, a YAML path, or None for the paper's 16x16/128KB accelerator."""
+    if isinstance(hardware, HardwareSpec):
+        return hardware
+    from accelsim.hardware import resolve_hardware as resolve
+
+    return resolve(None if hardware is None else str(hardware), None, None, [])
+
+
+def make_builder(network: str, options: Mapping[str, Any]) -> VariantBuilder:
+    """Export the family once at the probe depth (disk-cached by the zoo) and cut it into templates.
+
+    Stitched graphs get the name and ``meta`` a direct ``load_graph(network, depth=...)`` gives.
+    """
+    from accelsim.workload.zoo import effective_overrides, load_graph, variant_name
+
+    family = {k: options[k] for k in FAMILY_OPTIONS}
+    probe = load_graph(network, **family, depth=(PROBE_UNITS,) * len(options["depth"]))
+
+    def graph_name(depth: Depth) -> str:
+        return variant_name(network, {**family, "depth": depth})
+
+    def graph_meta(depth: Depth) -> dict[str, Any]:
+        changed = effective_overrides(network, {**family, "depth": depth})
+        overrides = {k: (list(v) if isinstance(v, tuple) else v) for k, v in changed.items()}
+        return {**probe.meta, "overrides": overrides}
+
+    return VariantBuilder(probe, graph_name, graph_meta)
+
+
+def redistribute(
+    network: str,
+    hardware: HardwareSpec | str | Path | None = None,
+    *,
+    budgets: Iterable[str | Budget] | BudgetSet = (),
+    objective: Objective | str = Objective.CYCLES,
+    min_per_stage: int = 1,
+    width: float | None = None,
+    depth: Iterable[int] | None = None,
+    stem_kernel: int | None = None,
+    first_unit: str | None = None,
+    groups: int | None = None,
+    exhaustive_limit: int = EXHAUSTIVE_LIMIT,
+    search_options: LocalSearchOptions | None = None,
+    cache: Any = None,
+    progress: ProgressCallback | None = None,
+) -> RedistributionResult:
+    """Search the distributions of a block budget over the stages of a SqueezeNext network.
+
+    Args:
+        network: a SqueezeNext preset name or alias (``"1.0-SqNxt-23v2"``, ``"sqnxt23v5"``).
+        hardware: a ``HardwareSpec``, a YAML path, or None for the paper's 16x16/128KB.
+        budgets: expressions such as ``"blocks=21"``, ``"params<=1.0M"`` (see ``budget``);
+            without a block budget the base network's total is kept.
+        objective: ``cycles``, ``energy`` or ``edp`` (energy x cycles), minimised.
+        min_per_stage: fewest units any stage may keep (>= 1).
+        width, depth, stem_kernel, first_unit, groups: override the preset's options
+            (``depth`` sets the base network, whose total is the default budget).
+        exhaustive_limit: enumerate spaces up to this size, else run the local search.
+        search_options: knobs of the local search (random starts, step, seed); defaults if None.
+        cache: a ``SimCache`` to share with other work (a fresh one by default).
+        progress: called after each candidate with (done, total).
+
+    Raises:
+        WorkloadError: the base is not a SqueezeNext network, or an option is invalid.
+        BudgetError: a budget is malformed, leaves too few blocks, or no candidate meets it.
+    """
+    from accelsim.simulate import SimCache
+
+    budget_set = budgets if isinstance(budgets, BudgetSet) else BudgetSet.parse(budgets)
+    goal = Objective(objective)
+    overrides = {"width": width, "stem_kernel": stem_kernel, "first_unit": first_unit, "groups": groups,
+                 "depth": None if depth is None else tuple(depth)}
+    name, options = squeezenext_options(network, overrides)
+    base_depth: Depth = options["depth"]
+    n_stages = len(base_depth)
+    space = DepthSpace(budget_set.block_totals(sum(base_depth), n_stages, min_per_stage), n_stages, min_per_stage)
+    spec = resolve_hardware(hardware)
+    cache = SimCache() if cache is None else cache
+    evaluator = CandidateEvaluator(make_builder(name, options), spec, cache)
+
+    done = 0
+
+    def evaluate(vector: Depth, total: int | None) -> Candidate:
+        nonlocal done
+        fresh = vector not in evaluator
+        candidate = evaluator.evaluate(vector)
+        if fresh:
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        return candidate
+
+    if space.size <= exhaustive_limit:
+        method = SearchMethod.EXHAUSTIVE
+        evaluated = [evaluate(v, space.size) for v in space]
+    else:
+        method = SearchMethod.LOCAL_SEARCH
+        knobs = search_options or LocalSearchOptions()
+
+        def score(vector: Depth) -> tuple[Any, ...]:
+            c = evaluate(vector, None)
+            return (_violation(c, budget_set), goal.of(c), c.depth)
+
+        trace = local_search(space, score, starting_points(space, base_depth, knobs), knobs)
+        evaluated = [evaluator.evaluate(v) for v in trace.evaluated]
+
+    paper = _paper_variants(options)
+    candidates = _finish(evaluated, budget_set, goal, paper)
+    if not any(c.feasible for c in candidates):
+        raise BudgetError(_infeasible_message(candidates, budget_set))
+    base = next((c for c in candidates if c.depth == base_depth), None)
+    if base is None:
+        raw = evaluator.evaluate(base_depth)
+        paper_entry = paper.get(base_depth)
+        base = replace(raw, feasible=budget_set.holds(raw) and base_depth in space,
+                       paper_name=paper_entry[0] if paper_entry else None,
+                       paper=paper_entry[1] if paper_entry else None)
+    references = _references(options, evaluator, cache)
+    stats = _cache_stats(cache)
+    return RedistributionResult(
+        network=name,
+        options={k: options[k] for k in FAMILY_OPTIONS},
+        hardware=spec,
+        budgets=budget_set,
+        objective=goal,
+        min_per_stage=min_per_stage,
+        method=method,
+        space_size=space.size,
+        base=base,
+        candidates=candidates,
+        references=references,
+        cache_hits=stats[0],
+        cache_misses=stats[1],
+        version=__version__,
+        meta={"base_depth": list(base_depth), "totals": list(space.totals)},
+    )
+
+
+def _finish(evaluated: list[Candidate], budgets: BudgetSet, objective: Objective,
+            paper: Mapping[Depth, tuple[str, Accuracy]]) -> tuple[Candidate, ...]:
+    """Flag feasibility, the paper's networks and the Pareto front; sort into rank order."""
+    flagged = []
+    for c in evaluated:
+        entry = paper.get(c.depth)
+        flagged.append(replace(c, feasible=budgets.holds(c), paper_name=entry[0] if entry else None,
+                               paper=entry[1] if entry else None))
+    feasible = [c for c in flagged if c.feasible]
+    front = pareto_mask([(c.cycles, c.energy, float(c.params)) for c in feasible]) if feasible else []
+    on_front = {c.depth for c, keep in zip(feasible, front, strict=True) if keep}
+    ranked = [replace(c, pareto=c.depth in on_front) for c in flagged]
+    return tuple(sorted(ranked, key=lambda c: _rank_key(c, objective)))
+
+
+def _cache_stats(cache: Any) -> tuple[int, int]:
+    return int(cache.hits), int(cache.misses)
