@@ -1,0 +1,182 @@
+"""``accelsim redistribute``: search how a SqueezeNext network's blocks should be spread over its stages.
+
+    accelsim redistribute 1.0-SqNxt-23v2 --pe 16x16 --buffer 128KB --budget blocks=21
+    accelsim redistribute sqnxt23v2 --hw 8x8 --budget 'blocks<=24' --budget 'params<=0.9M' --objective edp
+    accelsim redistribute sqnxt23v2 --budget blocks=21 --json --csv all.csv --plot front.png
+
+A thin wrapper over :func:`accelsim.codesign.redistribute`; the table, JSON, CSV and plot
+are renderings of its ``RedistributionResult``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from accelsim.cli.common import (
+    BufferOption,
+    DepthOption,
+    FirstUnitOption,
+    GroupsOption,
+    HwOption,
+    NetworkOptions,
+    PeOption,
+    SetOption,
+    StemOption,
+    WidthOption,
+    cli_errors,
+    fail,
+    hardware_from_options,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from accelsim.codesign import RedistributionResult
+
+TRAIN = "Co-design loop (train the best candidates)"
+BUDGET_HELP = ("Budget, repeatable (all must hold): blocks=N (total units; default the base's), blocks<=N, "
+               "params<=1.0M, macs<=250M, cycles<=1.5M, energy<=2.5G (K/M/G are 1e3/1e6/1e9).")
+
+
+def _depth(depth: tuple[int, ...] | list[int]) -> str:
+    return "[" + ",".join(map(str, depth)) + "]"
+
+
+def _table(result: RedistributionResult, top: int) -> Any:
+    """The ranked table: the ``top`` best feasible candidates, plus the base if it ranked lower."""
+    from rich.table import Table
+
+    trained = any(c.measured for c in (*result.candidates, result.base))
+    table = Table(title=f"best {min(top, len(result.ranked()))} of {len(result.ranked())} feasible candidates "
+                        f"by {result.objective.value}", title_justify="left", header_style="bold")
+    columns = ["rank", "depth", "params (M)", "MACs (M)", "cycles", "time vs base", "energy", "EDP",
+               "paper top-1", "pareto"]
+    if trained:
+        columns += ["top-1 (%)", "top-5 (%)"]
+    for name in columns:
+        table.add_column(name, justify="left" if name in ("depth", "paper top-1", "pareto") else "right")
+    ranked = result.ranked()
+    rows = list(enumerate(ranked[:top], start=1))
+    base_rank = next((i for i, c in enumerate(ranked, start=1) if c.depth == result.base.depth), None)
+    if base_rank is None or base_rank > top:
+        rows.append((base_rank, result.base))
+    for rank, c in rows:
+        is_base = c.depth == result.base.depth
+        cells = [
+            str(rank) if rank else "-",
+            _depth(c.depth) + (" (base)" if is_base else ""),
+            f"{c.params / 1e6:.3f}",
+            f"{c.macs / 1e6:.1f}",
+            f"{c.cycles:,.0f}",
+            f"x{c.cycles / result.base.cycles:.3f}",
+            f"{c.energy:.3e}",
+            f"{c.edp:.3e}",
+            f"{c.paper.top1:.2f} ({c.paper_name})" if c.paper else "",
+            "yes" if c.pareto else "",
+        ]
+        if trained:
+            cells += [f"{c.measured.top1:.2f}" if c.measured else "", f"{c.measured.top5:.2f}" if c.measured else ""]
+        table.add_row(*cells, style="bold" if is_base else None)
+    return table
+
+
+def _print_report(console: Console, result: RedistributionResult, top: int) -> None:
+    hits, misses = result.cache_hits, result.cache_misses
+    share = hits / (hits + misses) if hits + misses else 0.0
+    console.print(f"{result.network} {dict(result.options)} on {result.hardware.label}")
+    console.print(f"budgets: {', '.join(result.budgets.to_list()) or 'none'} "
+                  f"(block totals {result.meta.get('totals')}, >= {result.min_per_stage} per stage); "
+                  f"objective: {result.objective.value}")
+    console.print(f"{result.method.value}: {result.evaluated} of {result.space_size} candidates evaluated, "
+                  f"{len(result.ranked())} feasible; layer cache {hits} hits / {misses} misses ({share:.1%} hits)")
+    console.print(_table(result, top))
+    front = result.pareto_front()
+    console.print(f"Pareto front over (cycles, energy, params): {len(front)} candidates: "
+                  + " ".join(_depth(c.depth) for c in front[:12]) + (" ..." if len(front) > 12 else ""))
+    base_on = result.base.pareto
+    console.print(f"base {_depth(result.base.depth)}: {'on' if base_on else 'not on'} the Pareto front; "
+                  f"best {_depth(result.best.depth)} is x{result.best.cycles / result.base.cycles:.3f} "
+                  f"the base's cycles and x{result.best.energy / result.base.energy:.3f} its energy")
+
+
+@cli_errors
+def redistribute(
+    network: Annotated[str, typer.Argument(help="SqueezeNext preset or alias, e.g. 1.0-SqNxt-23v2 or sqnxt23v5.")],
+    budget: Annotated[list[str] | None, typer.Option("--budget", metavar="SPEC", help=BUDGET_HELP)] = None,
+    hw: HwOption = None,
+    pe: PeOption = None,
+    buffer: BufferOption = None,
+    sets: SetOption = None,
+    objective: Annotated[str, typer.Option(help="Rank by cycles, energy or edp (energy x cycles).")] = "cycles",
+    min_per_stage: Annotated[int, typer.Option("--min-per-stage", metavar="N",
+                                               help="Fewest units a stage may keep.")] = 1,
+    top: Annotated[int, typer.Option(metavar="K", help="Rows of the ranked table (and of --json candidates).")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the table.")] = False,
+    csv: Annotated[Path | None, typer.Option("--csv", metavar="FILE", help="Write every candidate as CSV.")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", metavar="FILE.png",
+                                              help="Plot cycles against params, coloured by energy.")] = None,
+    width: WidthOption = None,
+    depth: DepthOption = None,
+    stem: StemOption = None,
+    first_unit: FirstUnitOption = None,
+    groups: GroupsOption = None,
+) -> None:
+    """Search every distribution of a block budget over the stages; rank, Pareto front, plot.
+
+    Example: accelsim redistribute 1.0-SqNxt-23v2 --pe 16x16 --buffer 128KB --budget blocks=21
+    """
+    from rich.console import Console
+
+    from accelsim.codesign import Objective
+    from accelsim.codesign import redistribute as search
+
+    if objective not in {o.value for o in Objective}:
+        fail(f"--objective: expected one of {', '.join(o.value for o in Objective)}; got {objective!r}")
+    if top < 1:
+        fail(f"--top: must be >= 1; got {top}")
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
+        fail(f"--plot: expected a .png, .svg or .pdf file; got {str(plot)!r}")
+    network_options = NetworkOptions.parse(width, depth, stem, first_unit, groups)
+    spec = hardware_from_options(hw, pe, buffer, sets)
+    err = Console(stderr=True)
+    with _progress(err) as bar:
+        task = bar.add_task("candidates", total=None)
+        result = search(
+            network, spec, budgets=budget or (), objective=objective, min_per_stage=min_per_stage,
+            width=network_options.width, depth=network_options.depth, stem_kernel=network_options.stem_kernel,
+            first_unit=network_options.first_unit, groups=network_options.groups,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    _write_outputs(result, csv, plot)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(top=top), indent=1))
+        return
+    out = Console(width=200)
+    _print_report(out, result, top)
+    for path, what in ((csv, "candidates"), (plot, "plot")):
+        if path is not None:
+            out.print(f"wrote {what}: {path}")
+
+
+def _progress(console: Console) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=True)
+
+
+def _write_outputs(result: RedistributionResult, csv: Path | None, plot: Path | None) -> None:
+    if csv is not None:
+        result.to_dataframe().to_csv(csv, index=False)
+    if plot is not None:
+        from accelsim.reporting.redistribute_plot import plot_redistribution
+
+        plot_redistribution(result).savefig(plot, dpi=150)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("redistribute", no_args_is_help=True)(redistribute)
