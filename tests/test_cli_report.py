@@ -81,7 +81,7 @@ def test_table3_writes_markdown_csv_json_with_provenance(tmp_path):
     assert "# hardware: 8x8/32KB, 16x16/128KB" in comments and "# energy_scale: 2.0" in comments
     assert len(rows) == 13 and rows[0]["paper_time_8x8"] == "" and rows[4]["paper_time_8x8"] == "1.17"
     md = (tmp_path / "table3.md").read_text()
-    assert "model units x 2" in md and "Rank agreement with the paper" in md
+    assert "x a report factor of 2 (--energy-scale)" in md and "Rank agreement with the paper" in md
     assert json.loads((tmp_path / "table3.json").read_text())["energy_scale"] == 2.0
 
 

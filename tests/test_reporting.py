@@ -90,6 +90,7 @@ def test_table3_normalises_to_fastest_per_configuration_and_compares_with_paper(
     # v5 at 2.6e9 vs paper 2.6e9 (8x8), 2.0e9 vs 2.0e9 (16x16)
     assert table.row("1.0-SqNxt-23v5").cells["16x16"].energy_deviation_pct == pytest.approx(0.0, abs=1e-9)
     assert table.fastest("8x8") == table.fastest("16x16") == "1.0-SqNxt-23v5"
+    assert table.scale_text().endswith("x a report factor of 2 (--energy-scale)")
     # counts come from the graph: params as given, MACs in the paper's convention
     assert (v1.params, v1.macs, v1.macs_pure) == (720_000, 512, 384)
 

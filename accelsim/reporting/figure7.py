@@ -71,7 +71,8 @@ def plot_figure7(table: Table3, title: str | None = None) -> Figure:
             ax.grid(True, which="both", linewidth=0.4, alpha=0.5)
             ax.set_ylabel("top-1 accuracy (%, paper)")
             if metric == "energy":
-                scale = "" if table.energy_scale == 1.0 else f" x {table.energy_scale:g}"
+                spec_scale = table.spec_energy_scales()[config.label] * table.energy_scale
+                scale = "" if spec_scale == 1.0 else f", cost table x {spec_scale:g}"
                 ax.set_xlabel(f"energy per inference (10^9 MAC-energy units{scale}, log scale)")
             else:
                 ax.set_xlabel(f"inference time (x the fastest on {config.label}, log scale)")

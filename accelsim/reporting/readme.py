@@ -102,8 +102,6 @@ def readme_text(table: Table3, stats: Figure6Stats, files: Sequence[Path], comma
     by_kind.setdefault("README", ["README.md"])
     file_rows = [[", ".join(f"`{n}`" for n in names), _WHAT.get(kind, ""), f"`{standalone.get(kind, command)}`"]
                  for kind, names in by_kind.items()]
-    scale = ("1.0 (raw model units: the spec's per-access cost table, in units of one MAC)"
-             if table.energy_scale == 1.0 else f"{table.energy_scale:g} x the model's units")
     agreement = []
     for a in table.rank_agreements():
         if len(a.networks) > 1:
@@ -117,7 +115,7 @@ def readme_text(table: Table3, stats: Figure6Stats, files: Sequence[Path], comma
         "provenance (command, version, hardware labels, networks): CSV files in leading `#` lines, "
         "JSON in a `provenance` object, Markdown in an HTML comment, PNG/SVG in their metadata.\n",
         markdown_table(["files", "what", "regenerate alone"], file_rows),
-        f"Energy scale: {scale}.\n",
+        f"Energies are in {table.scale_text()}.\n",
         "## Figure 6 statements: the paper's and ours\n",
         figure6_statements(stats),
         "## Table 3 rank agreement with the paper\n",

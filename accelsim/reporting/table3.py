@@ -8,9 +8,11 @@ Conventions (the paper's, ``shared/reference/paper.md`` section 2):
 
 * **time** is normalised per configuration to the cycles of the fastest network *of this
   table* in that configuration (so the fastest row reads ``x1.00``);
-* **energy** is absolute, in units of one MAC's energy under the spec's cost table, multiplied
-  by an explicit ``energy_scale`` (default 1.0: raw model units). The paper's own cost table
-  is unpublished, so any other scale is a calibration whose provenance the caller states;
+* **energy** is absolute, in units of one MAC's energy under the spec's cost table (including
+  the spec's own ``energy.scale`` where the spec has one), multiplied by an explicit report
+  factor ``energy_scale`` (default 1.0: the simulator's numbers unchanged). The paper's own
+  cost table is unpublished, so any scale other than 1.0 is a calibration whose provenance the
+  caller states; :meth:`Table3.scale_text` says which scales produced the numbers;
 * **deviation** is ``(ours - paper) / paper`` in percent, given only beside cells the paper
   prints (withheld cells stay blank; our value is still shown).
 """
@@ -226,6 +228,22 @@ class Table3:
         """The network with the fewest cycles on configuration ``key`` (first on ties)."""
         return min(self.rows, key=lambda r: r.cells[key].cycles).network
 
+    def spec_energy_scales(self) -> dict[str, float]:
+        """Configuration label -> the spec's own ``energy.scale`` (1.0 for specs without one)."""
+        return {c.label: float(getattr(c.spec.energy, "scale", 1.0)) for c in self.configs}
+
+    def scale_text(self) -> str:
+        """Which energy scales produced the energies, in words (for Markdown and READMEs)."""
+        spec = self.spec_energy_scales()
+        if all(v == 1.0 for v in spec.values()):
+            within = "the spec's per-access costs unscaled (Eyeriss-style table, energy.scale 1.0)"
+        else:
+            within = "the spec's per-access costs x its calibrated energy.scale (" + \
+                "; ".join(f"{k}: {v:g}" for k, v in spec.items()) + ")"
+        extra = ("no further report factor (--energy-scale 1.0)" if self.energy_scale == 1.0
+                 else f"x a report factor of {self.energy_scale:g} (--energy-scale)")
+        return f"units of one MAC's energy: {within}, {extra}"
+
     def rank_agreements(self) -> tuple[RankAgreement, ...]:
         """Time and energy rank agreement for every configuration the paper reports."""
         return tuple(rank_agreement(self.rows, c, m) for c in self.configs if c.paper_config
@@ -265,6 +283,7 @@ class Table3:
         return {
             "version": self.version,
             "energy_scale": self.energy_scale,
+            "energy_units": self.scale_text(),
             "hardware": {c.key: {"label": c.label, "paper_config": c.paper_config,
                                  "spec": c.spec.model_dump(mode="json")} for c in self.configs},
             "fastest": {c.key: self.fastest(c.key) for c in self.configs},
@@ -413,8 +432,6 @@ def table3_markdown(table: Table3) -> str:
             cell = r.cells[c.key]
             cells += [f"{cell.cycles / 1e6:.2f}", _time_cell(cell), _energy_cell(cell)]
         body.append(cells)
-    scale = ("raw model units (scale 1.0)" if table.energy_scale == 1.0
-             else f"model units x {table.energy_scale:g}")
     notes = [
         "- **Params / MACs**: ours from the exported layer graph (params = weights + biases + BN gamma/beta; "
         "MACs in the paper's convention, +1 per conv/FC output), the paper's printed value in brackets.",
@@ -422,9 +439,8 @@ def table3_markdown(table: Table3) -> str:
         "- **Mcycles**: our simulated cycles (millions) per inference, batch 1.",
         "- **time**: our cycles divided by the fastest network's cycles on the same configuration "
         + "(" + "; ".join(f"{c.label}: {table.fastest(c.key)}" for c in table.configs) + ").",
-        f"- **energy**: in units of one MAC's energy, {scale}. The paper's cost table is unpublished "
-        "(Eyeriss costs 'slightly modified'), so absolute energies depend on this scale; the order of "
-        "the rows does not.",
+        f"- **energy**: in {table.scale_text()}. The paper's cost table is unpublished (Eyeriss costs "
+        "'slightly modified'), so absolute energies depend on the scale; the order of the rows does not.",
         "- **(paper, dev)**: the paper's printed cell and our deviation (ours - paper) / paper. Cells the "
         "reference withholds (AlexNet, SqueezeNet, Tiny Darknet, MobileNet) show our value only.",
     ]
