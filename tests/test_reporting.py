@@ -270,7 +270,9 @@ def test_plot_figure7_points_are_energy_and_time_against_paper_top1(table_result
 
 
 def test_breakdown_stacks_energy_levels_and_draws_roofs():
-    spec = S16
+    # 16 GB/s at 1 GHz = 16 bytes/cycle; sigma 0.4 -> OS roof 256 / 0.6
+    spec = S16.with_changes({"clock_hz": 1e9, "dram.bandwidth_bytes_per_s": 16e9, "sparsity.weight_sparsity": 0.4,
+                             "dataflows": ["ws", "os"]})
     e = EnergyBreakdown(mac=1e6, register_file=2e6, inter_pe=3e6, global_buffer=4e6, dram=5e6)
     layers = [run(conv("conv1", 3, 64, 16, (7, 7), 2), 1000.0, spec, e, dram_words=1000.0),
               run(conv("s1u1.squeeze1", 64, 16, 4), 100.0, spec, e, dram_words=500.0, flow=Dataflow.OS)]
