@@ -175,7 +175,7 @@ def train(
     from networks.training import TrainConfig, load_checkpoint
     from networks.training import train as run_train
 
-    given = {
+    given: dict[str, Any] = {
         "epochs": epochs, "batch_size": batch_size, "lr": lr, "momentum": momentum, "weight_decay": weight_decay,
         "label_smoothing": label_smoothing, "schedule": schedule, "image_size": image_size,
         "num_classes": num_classes, "seed": seed, "val_fraction": val_fraction, "workers": workers,
