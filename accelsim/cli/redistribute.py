@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from accelsim.codesign import RedistributionResult
+    from accelsim.codesign.train import TrainingPlan
 
 TRAIN = "Co-design loop (train the best candidates)"
 BUDGET_HELP = ("Budget, repeatable (all must hold): blocks=N (total units; default the base's), blocks<=N, "
@@ -50,13 +51,14 @@ def _table(result: RedistributionResult, top: int) -> Any:
     """The ranked table: the ``top`` best feasible candidates, plus the base if it ranked lower."""
     from rich.table import Table
 
-    trained = any(c.measured for c in (*result.candidates, result.base))
+    measured = [c.measured for c in (*result.candidates, result.base) if c.measured]
+    trained = bool(measured)
     table = Table(title=f"best {min(top, len(result.ranked()))} of {len(result.ranked())} feasible candidates "
                         f"by {result.objective.value}", title_justify="left", header_style="bold")
     columns = ["rank", "depth", "params (M)", "MACs (M)", "cycles", "time vs base", "energy", "EDP",
                "paper top-1", "pareto"]
     if trained:
-        columns += ["top-1 (%)", "top-5 (%)"]
+        columns += ["top-1 (%)", f"top-{measured[0].k} (%)"]
     for name in columns:
         table.add_column(name, justify="left" if name in ("depth", "paper top-1", "pareto") else "right")
     ranked = result.ranked()
@@ -97,10 +99,15 @@ def _print_report(console: Console, result: RedistributionResult, top: int) -> N
     front = result.pareto_front()
     console.print(f"Pareto front over (cycles, energy, params): {len(front)} candidates: "
                   + " ".join(_depth(c.depth) for c in front[:12]) + (" ..." if len(front) > 12 else ""))
-    base_on = result.base.pareto
-    console.print(f"base {_depth(result.base.depth)}: {'on' if base_on else 'not on'} the Pareto front; "
-                  f"best {_depth(result.best.depth)} is x{result.best.cycles / result.base.cycles:.3f} "
-                  f"the base's cycles and x{result.best.energy / result.base.energy:.3f} its energy")
+    base = result.base
+    where = ("outside the searched space" if result.candidate(base.depth) is None
+             else ("on" if base.pareto else "not on") + " the Pareto front")
+    console.print(f"base {_depth(base.depth)}: {where}; best {_depth(result.best.depth)} is "
+                  f"x{result.best.cycles / base.cycles:.3f} the base's cycles and "
+                  f"x{result.best.energy / base.energy:.3f} its energy")
+    if result.training:
+        console.print(f"measured accuracy: {result.training['epochs']} epoch(s) on {result.training['data']}, "
+                      f"seed {result.training['seed']} (small-data accuracy compares candidates; it is not ImageNet)")
 
 
 @cli_errors
@@ -124,6 +131,17 @@ def redistribute(
     stem: StemOption = None,
     first_unit: FirstUnitOption = None,
     groups: GroupsOption = None,
+    train_top: Annotated[int, typer.Option("--train-top", metavar="K", rich_help_panel=TRAIN,
+                                           help="Train the K best candidates and the base; add measured "
+                                                "top-1/top-5 to the table, JSON and plot.")] = 0,
+    data: Annotated[str | None, typer.Option("--data", metavar="SOURCE", rich_help_panel=TRAIN,
+                                             help="Training data: a folder of class folders, a .npz, 'digits' "
+                                                  "or 'synthetic[:classes=10,size=64,...]'.")] = None,
+    epochs: Annotated[int, typer.Option(metavar="N", rich_help_panel=TRAIN, help="Epochs per candidate.")] = 10,
+    image_size: Annotated[int | None, typer.Option("--image-size", metavar="S", rich_help_panel=TRAIN,
+                                                   help="Training crop side in px [the data's size].")] = None,
+    seed: Annotated[int, typer.Option(metavar="N", rich_help_panel=TRAIN,
+                                      help="Seed of every training run (same for all candidates).")] = 0,
 ) -> None:
     """Search every distribution of a block budget over the stages; rank, Pareto front, plot.
 
@@ -133,6 +151,7 @@ def redistribute(
 
     from accelsim.codesign import Objective
     from accelsim.codesign import redistribute as search
+    from accelsim.codesign.train import TrainingPlan
 
     if objective not in {o.value for o in Objective}:
         fail(f"--objective: expected one of {', '.join(o.value for o in Objective)}; got {objective!r}")
@@ -140,6 +159,10 @@ def redistribute(
         fail(f"--top: must be >= 1; got {top}")
     if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
         fail(f"--plot: expected a .png, .svg or .pdf file; got {str(plot)!r}")
+    if train_top < 0 or epochs < 1 or (image_size is not None and image_size < 1):
+        fail(f"--train-top must be >= 0, --epochs and --image-size >= 1; got {train_top}, {epochs}, {image_size}")
+    if train_top and data is None:
+        fail("--train-top: needs --data SOURCE (e.g. --data digits)")
     network_options = NetworkOptions.parse(width, depth, stem, first_unit, groups)
     spec = hardware_from_options(hw, pe, buffer, sets)
     err = Console(stderr=True)
@@ -151,6 +174,8 @@ def redistribute(
             first_unit=network_options.first_unit, groups=network_options.groups,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
+    if train_top:
+        result = _train(result, err, TrainingPlan(train_top, str(data), epochs, image_size, seed))
     _write_outputs(result, csv, plot)
     if as_json:
         typer.echo(json.dumps(result.to_dict(top=top), indent=1))
@@ -167,6 +192,18 @@ def _progress(console: Console) -> Any:
 
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=console, transient=True)
+
+
+def _train(result: RedistributionResult, console: Console, plan: TrainingPlan) -> RedistributionResult:
+    from accelsim.codesign.train import train_candidates
+
+    with _progress(console) as bar:
+        task = bar.add_task("training", total=None)
+
+        def step(done: int, total: int, depth: tuple[int, ...]) -> None:
+            bar.update(task, completed=done, total=total, description=f"training {_depth(depth)}")
+
+        return train_candidates(result, plan, progress=step)
 
 
 def _write_outputs(result: RedistributionResult, csv: Path | None, plot: Path | None) -> None:

@@ -40,11 +40,16 @@ class SearchMethod(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Accuracy:
-    """Top-1 / top-5 accuracy in percent; ``source`` says where it comes from."""
+    """Top-1 / top-k accuracy in percent; ``source`` says where it comes from.
+
+    ``k`` is 5 except on data with fewer than 5 classes, where training reports top-k with
+    k = classes (``top5`` then holds that top-k).
+    """
 
     top1: float
     top5: float
     source: str
+    k: int = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +104,7 @@ class Candidate:
             "paper_top5": self.paper.top5 if self.paper else None,
             "accuracy_top1": self.measured.top1 if self.measured else None,
             "accuracy_top5": self.measured.top5 if self.measured else None,
+            "accuracy_k": self.measured.k if self.measured else None,
         }
 
 
@@ -131,6 +137,8 @@ class RedistributionResult:
         references: the paper's variants of the base's width, for plots.
         cache_hits, cache_misses: layer simulations served from / added to the shared cache.
         version: accelsim's version.
+        meta: search facts (the base depth, the block totals searched).
+        training: how the ``measured`` accuracies were obtained (data, epochs, seed), if any.
     """
 
     network: str
@@ -148,6 +156,7 @@ class RedistributionResult:
     cache_misses: int = 0
     version: str = ""
     meta: Mapping[str, Any] = field(default_factory=dict)
+    training: Mapping[str, Any] | None = None
 
     @property
     def evaluated(self) -> int:
@@ -169,12 +178,17 @@ class RedistributionResult:
     def candidate(self, depth: Depth) -> Candidate | None:
         return next((c for c in self.candidates if c.depth == tuple(depth)), None)
 
-    def with_measured(self, measured: Mapping[Depth, Accuracy]) -> RedistributionResult:
-        """A copy with measured accuracies attached to the candidates (and base) trained."""
+    def with_measured(self, measured: Mapping[Depth, Accuracy],
+                      training: Mapping[str, Any] | None = None) -> RedistributionResult:
+        """A copy with measured accuracies attached to the candidates (and base) trained.
+
+        ``training`` records how they were measured (data source, epochs, image size, seed).
+        """
         def attach(c: Candidate) -> Candidate:
             return replace(c, measured=measured[c.depth]) if c.depth in measured else c
 
-        return replace(self, base=attach(self.base), candidates=tuple(attach(c) for c in self.candidates))
+        return replace(self, base=attach(self.base), candidates=tuple(attach(c) for c in self.candidates),
+                       training=dict(training) if training is not None else self.training)
 
     def to_dict(self, top: int | None = None) -> dict[str, Any]:
         """The ``redistribute --json`` object; ``candidates`` lists the ``top`` best feasible ones."""
@@ -196,6 +210,7 @@ class RedistributionResult:
             "evaluated": self.evaluated,
             "feasible": len(ranked),
             "cache": {"hits": self.cache_hits, "misses": self.cache_misses},
+            "training": dict(self.training) if self.training is not None else None,
             "base": base | {"rank": next((i + 1 for i, c in enumerate(ranked) if c.depth == self.base.depth), None)},
             "pareto_front": [list(c.depth) for c in self.pareto_front()],
             "references": [

@@ -80,7 +80,7 @@ def plot_redistribution(result: RedistributionResult, title: str | None = None) 
     ax.set_ylabel(f"cycles per inference ({result.hardware.label})")
     ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
     ax.grid(True, lw=0.3, alpha=0.5)
-    ax.legend(loc="upper right", fontsize=7.5, framealpha=0.85)
+    ax.legend(loc="best", fontsize=7.5, framealpha=0.85)
     ax.set_title(title or (f"{result.network}: depth redistribution on {result.hardware.label} "
                            f"({result.evaluated} candidates, {result.method.value})"), fontsize=10)
     place_labels(ax, label_x, label_y, label_text, label_r)
@@ -91,8 +91,9 @@ def plot_redistribution(result: RedistributionResult, title: str | None = None) 
                     c=["black" if c.depth == base.depth else "tab:blue" for c in trained], zorder=3)
         acc.set_xlabel(f"cycles per inference ({result.hardware.label})")
         acc.set_ylabel("measured top-1 accuracy (%)")
-        source = trained[0].measured.source if trained[0].measured else ""
-        acc.set_title(f"trained candidates ({source})", fontsize=10)
+        info = result.training or {}
+        acc.set_title(f"measured accuracy: {info.get('epochs', '?')} epoch(s), seed {info.get('seed', '?')}\n"
+                      f"data {info.get('data', '?')}", fontsize=9)
         acc.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
         acc.grid(True, lw=0.3, alpha=0.5)
         place_labels(acc, [c.cycles for c in trained], [c.measured.top1 for c in trained if c.measured],
