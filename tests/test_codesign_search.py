@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from accelsim.codesign import LocalSearchOptions, Objective, SearchMethod, redistribute
+from accelsim.codesign.heuristic import local_search
 from accelsim.codesign.search import make_builder
 from accelsim.errors import BudgetError, WorkloadError
 from accelsim.hardware import resolve_hardware
@@ -136,3 +137,26 @@ def test_progress_and_dataframe() -> None:
     assert len(frame) == 4 and list(frame["rank"]) == [1, 2, 3, 4]
     assert {"depth", "params", "macs", "cycles", "time_rel", "energy", "edp", "pareto"} <= set(frame.columns)
     assert frame["edp"].tolist() == pytest.approx([c.energy * c.cycles for c in result.candidates])
+
+
+def test_local_search_always_ranks_the_base(monkeypatch: pytest.MonkeyPatch) -> None:
+    # base [2,2,2,2] lies in blocks<=20; without random starts the descents (from the base shape
+    # carried to 20 blocks, the even spread, the corners and [1,1,1,1]) never visit it, yet it is
+    # still evaluated, ranked and Pareto-checked
+    import accelsim.codesign.search as search
+
+    visited: list[tuple[int, ...]] = []
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        trace = local_search(*args, **kwargs)
+        visited.extend(trace.evaluated)
+        return trace
+
+    monkeypatch.setattr(search, "local_search", spy)
+    result = redistribute(BASE, SPEC_16, budgets=["blocks<=20"], depth=(2, 2, 2, 2), exhaustive_limit=0,
+                          search_options=LocalSearchOptions(random_starts=0))
+    assert (2, 2, 2, 2) not in visited and result.evaluated == len(visited) + 1
+    assert result.method is SearchMethod.LOCAL_SEARCH and result.best.depth == (1, 1, 1, 1)
+    base = result.candidate((2, 2, 2, 2))
+    assert base is not None and base == result.base and base.feasible
+    assert not base.pareto  # [1,1,1,1] has fewer cycles, less energy and fewer params

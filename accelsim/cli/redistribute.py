@@ -94,10 +94,11 @@ def _print_report(console: Console, result: RedistributionResult, top: int) -> N
                   f"(block totals {result.meta.get('totals')}, >= {result.min_per_stage} per stage); "
                   f"objective: {result.objective.value}")
     console.print(f"{result.method.value}: {result.evaluated} of {result.space_size} candidates evaluated, "
-                  f"{len(result.ranked())} feasible; layer cache {hits} hits / {misses} misses ({share:.1%} hits)")
+                  f"{len(result.ranked())} feasible; layer cache {hits} hits / {misses} misses ({share:.2%} hits)")
     console.print(_table(result, top))
     front = result.pareto_front()
-    console.print(f"Pareto front over (cycles, energy, params): {len(front)} candidates: "
+    scope = "" if result.method.value == "exhaustive" else " of the evaluated candidates"
+    console.print(f"Pareto front{scope} over (cycles, energy, params): {len(front)} candidate(s): "
                   + " ".join(_depth(c.depth) for c in front[:12]) + (" ..." if len(front) > 12 else ""))
     base = result.base
     where = ("outside the searched space" if result.candidate(base.depth) is None

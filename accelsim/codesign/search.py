@@ -258,6 +258,9 @@ def redistribute(
 
         trace = local_search(space, score, starting_points(space, base_depth, knobs), knobs)
         evaluated = [evaluator.evaluate(v) for v in trace.evaluated]
+        if base_depth in space and base_depth not in trace.evaluated:
+            # the base is ranked and Pareto-checked like any candidate whenever it is in the space
+            evaluated.append(evaluate(base_depth, None))
 
     paper = _paper_variants(options)
     candidates = _finish(evaluated, budget_set, goal, paper)
