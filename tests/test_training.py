@@ -408,7 +408,7 @@ def test_unreadable_checkpoint(tmp_path: Path) -> None:
 
 def test_train_variant_summary() -> None:
     summary = train_variant("sqnxt23v5", TINY, SMALL_DATA, epochs=1, image_size=32, seed=0, batch_size=32)
-    assert summary["network"] == "1.0-SqNxt-23v5" and summary["epochs"] == 1
+    assert summary["network"] == "1.0-SqNxt-23v5" and (summary["epochs"], summary["steps"]) == (1, 4)
     assert 0.0 <= summary["top1"] <= summary["top5"] <= 1.0 and summary["k"] == 4
     assert summary["params"] == sum(p.numel() for p in get_preset("sqnxt23v5").build(4, **TINY).parameters())
 

@@ -273,9 +273,11 @@ def train_variant(
         **hyper: Further :class:`TrainConfig` fields (``batch_size``, ``lr``, ...).
 
     Returns:
-        ``{"network", "overrides", "params", "epochs", "top1", "top5", "k",
-        "loss", "train_loss", "seconds"}`` with the final validation metrics
-        (accuracies 0..1, loss in nats, seconds of wall time).
+        ``{"network", "overrides", "params", "epochs", "steps", "top1", "top5",
+        "k", "loss", "train_loss", "seconds"}``: parameter count, completed
+        epochs, SGD steps done (fewer than the schedule's with ``max_steps``),
+        and the last validation metrics (accuracies 0..1, loss in nats per
+        image, seconds of wall time).
     """
     try:
         config = TrainConfig(epochs=epochs, image_size=image_size, seed=seed, **hyper)
@@ -290,6 +292,7 @@ def train_variant(
         "overrides": dict(overrides),
         "params": sum(p.numel() for p in result.model.parameters()),
         "epochs": len(result.history),
+        "steps": sum(m.steps for m in result.history) + (0 if result.final.complete else result.final.steps),
         "top1": result.final.val.top1,
         "top5": result.final.val.top5,
         "k": result.final.val.k,
