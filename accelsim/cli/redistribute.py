@@ -122,7 +122,8 @@ def redistribute(
     objective: Annotated[str, typer.Option(help="Rank by cycles, energy or edp (energy x cycles).")] = "cycles",
     min_per_stage: Annotated[int, typer.Option("--min-per-stage", metavar="N",
                                                help="Fewest units a stage may keep.")] = 1,
-    top: Annotated[int, typer.Option(metavar="K", help="Rows of the ranked table (and of --json candidates).")] = 10,
+    top: Annotated[int | None, typer.Option(
+        metavar="K", help="Rows of the ranked table [10]; with --json, candidates listed [all].")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the table.")] = False,
     csv: Annotated[Path | None, typer.Option("--csv", metavar="FILE", help="Write every candidate as CSV.")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", metavar="FILE.png",
@@ -156,7 +157,7 @@ def redistribute(
 
     if objective not in {o.value for o in Objective}:
         fail(f"--objective: expected one of {', '.join(o.value for o in Objective)}; got {objective!r}")
-    if top < 1:
+    if top is not None and top < 1:
         fail(f"--top: must be >= 1; got {top}")
     if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
         fail(f"--plot: expected a .png, .svg or .pdf file; got {str(plot)!r}")
@@ -182,7 +183,7 @@ def redistribute(
         typer.echo(json.dumps(result.to_dict(top=top), indent=1))
         return
     out = Console(width=200)
-    _print_report(out, result, top)
+    _print_report(out, result, 10 if top is None else top)
     for path, what in ((csv, "candidates"), (plot, "plot")):
         if path is not None:
             out.print(f"wrote {what}: {path}")

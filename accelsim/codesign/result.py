@@ -235,5 +235,6 @@ class RedistributionResult:
             row["is_base"] = c.depth == self.base.depth
             rows.append(row)
         frame = pd.DataFrame(rows)
+        frame["rank"] = frame["rank"].astype("Int64")  # empty (not NaN floats) for infeasible rows
         front = ["rank", "depth", "blocks", "params", "macs", "cycles", "time_rel", "energy", "edp", "pareto"]
         return frame[front + [c for c in frame.columns if c not in front]]

@@ -152,13 +152,11 @@ def _infeasible_message(candidates: Iterable[Candidate], budgets: BudgetSet) -> 
             f"({len(pool)} evaluated); best achievable: {'; '.join(best)}")
 
 
-def resolve_hardware(hardware: HardwareSpec | str | Path | None) -> HardwareSpec:
-    """A spec, a YAML path, or None for the paper's 16x16/128KB accelerator."""
-    if isinstance(hardware, HardwareSpec):
-        return hardware
-    from accelsim.hardware import resolve_hardware as resolve
+def _spec(hardware: HardwareSpec | str | Path | None) -> HardwareSpec:
+    """A spec, a YAML path, a built-in name ('8x8'), or None for the paper's 16x16/128KB."""
+    from accelsim.hardware import resolve_hardware
 
-    return resolve(None if hardware is None else str(hardware), None, None, [])
+    return resolve_hardware(hardware)
 
 
 def make_builder(network: str, options: Mapping[str, Any]) -> VariantBuilder:
@@ -203,7 +201,8 @@ def redistribute(
 
     Args:
         network: a SqueezeNext preset name or alias (``"1.0-SqNxt-23v2"``, ``"sqnxt23v5"``).
-        hardware: a ``HardwareSpec``, a YAML path, or None for the paper's 16x16/128KB.
+        hardware: a ``HardwareSpec``, a YAML path, a built-in name (``"8x8"``, ``"16x16"``) or
+            None for the paper's 16x16/128KB accelerator.
         budgets: expressions such as ``"blocks=21"``, ``"params<=1.0M"`` (see ``budget``);
             without a block budget the base network's total is kept.
         objective: ``cycles``, ``energy`` or ``edp`` (energy x cycles), minimised.
@@ -229,7 +228,7 @@ def redistribute(
     base_depth: Depth = options["depth"]
     n_stages = len(base_depth)
     space = DepthSpace(budget_set.block_totals(sum(base_depth), n_stages, min_per_stage), n_stages, min_per_stage)
-    spec = resolve_hardware(hardware)
+    spec = _spec(hardware)
     cache = SimCache() if cache is None else cache
     evaluator = CandidateEvaluator(make_builder(name, options), spec, cache)
 
