@@ -160,3 +160,12 @@ def test_local_search_always_ranks_the_base(monkeypatch: pytest.MonkeyPatch) -> 
     base = result.candidate((2, 2, 2, 2))
     assert base is not None and base == result.base and base.feasible
     assert not base.pareto  # [1,1,1,1] has fewer cycles, less energy and fewer params
+
+
+def test_five_stage_family() -> None:
+    # a 5-stage base: 6 blocks over 5 stages is C(5, 4) = 5 vectors; the paper's 4-stage v1-v5
+    # are still simulated as references (through the zoo, not the 5-stage templates)
+    result = redistribute("sqnxt23v5", SPEC_16, budgets=["blocks=6"], depth=(2, 2, 2, 2, 2))
+    assert result.evaluated == 5 and all(len(c.depth) == 5 for c in result.candidates)
+    assert [r.label for r in result.references] == ["v1", "v2", "v3", "v4", "v5"]
+    assert not any(c.paper for c in result.candidates)

@@ -192,8 +192,9 @@ def redistribute(
 def _progress(console: Console) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    # off without a terminal (pipes, CI logs): a bar there is only noise
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=True)
+                    console=console, transient=True, disable=not console.is_terminal)
 
 
 def _train(result: RedistributionResult, console: Console, plan: TrainingPlan) -> RedistributionResult:

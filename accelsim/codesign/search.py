@@ -126,7 +126,7 @@ def _references(network_options: Mapping[str, Any], evaluator: CandidateEvaluato
         options = get_preset(row.name).options
         if options["width"] != family["width"] or options["groups"] != family["groups"]:
             continue
-        if all(options[k] == v for k, v in family.items()):
+        if all(options[k] == v for k, v in family.items()) and len(row.depth) == evaluator.builder.n_stages:
             c = evaluator.evaluate(tuple(row.depth))
             params, cycles, energy = c.params, c.cycles, c.energy
         else:
