@@ -60,7 +60,8 @@ class Fit:
         cycles: configuration label -> network -> simulated cycles.
         time: configuration label -> network -> normalised time (fastest = 1).
         energy: configuration label -> network -> energy in MAC units (unscaled model).
-        energy_scale: the fitted factor that maps model energy onto the paper's.
+        energy_scale: the fitted factor that maps the specs' energy onto the paper's: multiply
+            ``energy.scale`` by it to calibrate (1.0 for specs already calibrated).
         violations: the paper orderings this fit breaks (empty when all hold).
     """
 

@@ -13,5 +13,9 @@ from accelsim.results import LEVELS, AccessCounts, EnergyBreakdown
 
 
 def energy_of(counts: AccessCounts, costs: EnergyCosts) -> EnergyBreakdown:
-    """Energy per level (MAC units) of ``counts`` accesses at ``costs`` per access."""
-    return EnergyBreakdown(*(getattr(counts, level) * getattr(costs, level) for level in LEVELS))
+    """Energy per level (MAC units) of ``counts`` accesses at ``costs`` per access.
+
+    ``costs.scale`` multiplies every level: it maps the Eyeriss ladder onto the magnitude of the
+    paper's own (unpublished) table without changing the ratios between levels.
+    """
+    return EnergyBreakdown(*(getattr(counts, level) * getattr(costs, level) * costs.scale for level in LEVELS))

@@ -32,7 +32,7 @@ from accelsim.energy import energy_of
 from accelsim.engine import MODELS, Mapped, build_work, map_best, min_buffer_words
 from accelsim.engine.work import Work, WorkKind
 from accelsim.errors import InfeasibleError, SpecError, WorkloadError
-from accelsim.hardware.spec import Dataflow, HardwareSpec, TilingCost
+from accelsim.hardware.spec import PAPER_16X16, Dataflow, HardwareSpec, TilingCost
 from accelsim.mapping.search import Objective, ObjectiveKind
 from accelsim.results import AccessCounts, Alternative, EnergyBreakdown, LayerResult, NetworkResult
 from accelsim.units import format_bytes
@@ -171,7 +171,7 @@ def simulate_layer(
     Raises:
         InfeasibleError: no tile of the layer fits the global buffer (names the minimum size).
     """
-    spec = spec or HardwareSpec()
+    spec = spec or PAPER_16X16
     fusion = fusion or Fusion()
     dataflow = _check_dataflow(dataflow)
     pe_count = spec.pe_array.rows * spec.pe_array.cols
@@ -257,7 +257,7 @@ def simulate_graph(
     """
     from accelsim import __version__
 
-    spec = spec or HardwareSpec()
+    spec = spec or PAPER_16X16
     dataflow = _check_dataflow(dataflow)
     cache = cache if cache is not None else SimCache()
     key = _spec_key(spec)

@@ -68,7 +68,7 @@ def test_show_default_is_the_paper_16x16_spec_and_reloads() -> None:
     result = run("hw", "show")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("# paper_16x16: 16x16/128KB\n"
-                                    "# derived: 2-byte words, 65536 buffer words, 8 DRAM words/cycle\n")
+                                    "# derived: 2-byte words, 65536 buffer words, 11.994 DRAM words/cycle\n")
     assert parse_spec(result.stdout) == PAPER_16X16
 
 
@@ -76,7 +76,7 @@ def test_show_applies_overrides_in_order(tmp_path: Path) -> None:
     spec_file = tmp_path / "mine.yaml"
     spec_file.write_text("dram: {latency_cycles: 60}\n")
     result = run("hw", "show", str(spec_file), "--pe", "8x8", "--buffer", "32KB",
-                 "--set", "dram.bandwidth=32GB/s", "--set", "model.fuse_pool=true")
+                 "--set", "dram.bandwidth=32GB/s", "--set", "model.fuse_pool=true", "--set", "clock=1GHz")
     assert result.exit_code == 0, result.output
     spec = parse_spec(result.stdout)
     assert spec.name == "mine"

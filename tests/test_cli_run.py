@@ -30,7 +30,7 @@ def test_table_has_header_layers_and_totals() -> None:
     result = runner.invoke(app, ["run", "sqnxt23", "--hw", "8x8"])
     assert result.exit_code == 0, result.output
     out = result.stdout.splitlines()
-    assert out[0] == f"1.0-SqNxt-23 on paper_8x8 (8x8/32KB, 1 GHz), accelsim {__version__}"
+    assert out[0] == f"1.0-SqNxt-23 on paper_8x8 (8x8/32KB, 667MHz), accelsim {__version__}"
     assert out[2].split()[:6] == ["layer", "kind", "in>out", "CxHxW", "MACs", "flow"]
     conv1 = next(line for line in out if line.startswith("conv1 "))
     assert "3x227x227>64x111x111" in conv1 and "115,915,968" in conv1

@@ -15,11 +15,13 @@ from __future__ import annotations
 import pytest
 
 from accelsim.engine import MODELS, build_work, map_fixed
-from accelsim.hardware.spec import Dataflow, HardwareSpec
+from accelsim.hardware.spec import REFERENCE, Dataflow, HardwareSpec
 from accelsim.simulate import simulate_layer
 from accelsim.workload.layer import Layer
 
+# Hand derivations work at the reference 1 GHz clock and unscaled Eyeriss costs.
 HAND = HardwareSpec().with_changes({
+    **REFERENCE,
     "pe_array.rows": 4, "pe_array.cols": 4, "dram.latency_cycles": 10,
     "dram.bandwidth_bytes_per_s": 2e12, "sparsity.weight_sparsity": 0.5,
 })
@@ -94,7 +96,7 @@ def test_fc_memory_bound_on_the_paper_array() -> None:
     # 16 tiles, each ceil(64/16)*ceil(16/16) = 4 passes * max(1, 16) + 47 = 111 -> T_comp = 1776.
     # D = 64 + 64*256 + 256 = 16704 words -> 2088 cycles > T_comp: memory-bound.
     # First tile: 64 inputs + 16*64 weights = 1088 words -> 136 cycles.
-    spec = HardwareSpec()
+    spec = HardwareSpec().with_changes(dict(REFERENCE))
     layer = Layer("fc", "fc", ("data",), (64, 1, 1), (256, 1, 1))
     work = build_work(layer, spec)
     m = map_fixed(MODELS[Dataflow.WS], work, spec, (16, 64, 1, 1), ("k", "c", "s"))

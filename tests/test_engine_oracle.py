@@ -18,11 +18,11 @@ from oracle import walk  # tests/oracle.py (pytest puts tests/ on sys.path)
 from accelsim.engine import MODELS, LoopNest, build_work, map_best, map_fixed
 from accelsim.engine.base import _evaluator
 from accelsim.engine.timing import layer_cycles
-from accelsim.hardware.spec import Dataflow, HardwareSpec
+from accelsim.hardware.spec import REFERENCE, Dataflow, HardwareSpec
 from accelsim.mapping import LOOP_ORDERS, CandidateTable, Objective, search
 from accelsim.workload.layer import Layer
 
-SPEC = HardwareSpec().with_changes({"pe_array.rows": 2, "pe_array.cols": 3})
+SPEC = HardwareSpec().with_changes({**REFERENCE, "pe_array.rows": 2, "pe_array.cols": 3})
 SPEC_PSUM2 = SPEC.with_changes({"model.psum_words": 2, "global_buffer.double_buffer": False,
                                 "model.ws_weight_double_buffer": False, "sparsity.weight_sparsity": 0.25,
                                 "model.os_input_words_per_cycle": 4})

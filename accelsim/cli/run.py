@@ -69,6 +69,8 @@ def _table(header: list[str], rows: list[list[str]], right: set[int]) -> str:
 
 def render(result: NetworkResult) -> str:
     """The human-readable report: header line, per-layer table and totals."""
+    from accelsim.hardware.load import format_frequency
+
     spec = result.hardware
     header = ["layer", "kind", "in>out CxHxW", "MACs", "flow", "tile [order]", "cycles", "bound", "MAC/cyc",
               "util", "DRAM KB", "energy"]
@@ -79,11 +81,11 @@ def render(result: NetworkResult) -> str:
     dataflows = {d: sum(r.dataflow.value == d and r.fused_into is None for r in result.layers)
                  for d in ("ws", "os", "stream")}
     lines = [
-        f"{result.network} on {spec.name} ({spec.label}, {spec.clock_hz / 1e9:g} GHz), accelsim {result.version}",
+        f"{result.network} on {spec.name} ({spec.label}, {format_frequency(spec.clock_hz)}), accelsim {result.version}",
         "",
         table,
         "",
-        f"cycles   {result.cycles:,.0f}  ({result.time_s * 1e3:.3f} ms at {spec.clock_hz / 1e9:g} GHz; "
+        f"cycles   {result.cycles:,.0f}  ({result.time_s * 1e3:.3f} ms at {format_frequency(spec.clock_hz)}; "
         f"{result.efficiency:.1f} MACs/cycle, {result.efficiency / (spec.pe_array.rows * spec.pe_array.cols):.0%} "
         "of peak)",
         f"energy   {result.energy:.4g} MAC units: {share}",

@@ -7,9 +7,11 @@ holds both paper configurations (``"8x8"``, ``"16x16"``), identical to ``hwconfi
 from accelsim.hardware.load import load_spec, parse_spec, spec_to_yaml
 from accelsim.hardware.overrides import resolve_field_path, resolve_hardware, spec_fields, spec_table_markdown
 from accelsim.hardware.spec import (
+    CALIBRATION,
     PAPER_8X8,
     PAPER_16X16,
     PAPER_CONFIGS,
+    REFERENCE,
     Dataflow,
     HardwareSpec,
     TilingCost,
@@ -18,6 +20,8 @@ from accelsim.hardware.spec import (
 
 __all__ = [
     "PAPER_8X8",
+    "CALIBRATION",
+    "REFERENCE",
     "PAPER_16X16",
     "PAPER_CONFIGS",
     "Dataflow",
