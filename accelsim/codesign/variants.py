@@ -38,21 +38,6 @@ class _UnitTemplate:
     output: str
 
 
-class StitchedGraph(LayerGraph):
-    """A ``LayerGraph`` whose ``layers()`` returns insertion order without a topological sort.
-
-    The result is identical to ``LayerGraph.layers()``: ``add()`` only accepts a layer whose
-    producers are already in the graph, so insertion order is topological, and it is the
-    lexicographically smallest one by insertion rank (by induction, after ``i`` steps the
-    sort has emitted exactly the first ``i`` inserted layers, whose successor in insertion
-    order then has all its producers emitted and the smallest rank). Skipping networkx's sort
-    saves about 2.5 ms per call, twice per simulated candidate.
-    """
-
-    def layers(self) -> list[Layer]:
-        return [self[name] for name in self._order]
-
-
 def _unit_of(name: str) -> tuple[int, int] | None:
     match = _UNIT.match(name)
     return (int(match.group(1)), int(match.group(2))) if match else None
@@ -167,7 +152,7 @@ class VariantBuilder:
     def build(self, depth: Sequence[int]) -> LayerGraph:
         """The shape-checked ``LayerGraph`` of ``depth`` (same layers as a direct export)."""
         vector = self.check_depth(depth)
-        graph = StitchedGraph(self._name_of(vector), self.input_shape, self._meta_of(vector))
+        graph = LayerGraph(self._name_of(vector), self.input_shape, self._meta_of(vector))
         for layer in self.layers(vector):
             graph.add(layer)
         return graph

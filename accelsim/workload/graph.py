@@ -1,9 +1,9 @@
 """A network as a directed acyclic graph of ``Layer`` s, over ``networkx``.
 
 ``LayerGraph.add`` checks each layer against its producers at once (shapes must chain), so a
-graph that exists is consistent. ``layers()`` is a deterministic topological order (ties
-broken by insertion order). Graphs round-trip exactly through JSON and can be written as
-GraphML for graph tools.
+graph that exists is consistent. ``add`` only accepts a layer whose producers are already in
+the graph, so insertion order is a topological order: ``layers()`` returns it as is. Graphs
+round-trip exactly through JSON and can be written as GraphML for graph tools.
 """
 
 from __future__ import annotations
@@ -80,10 +80,8 @@ class LayerGraph:
         return self._graph
 
     def layers(self) -> list[Layer]:
-        """All layers in a deterministic topological order (insertion order on ties)."""
-        rank = {name: i for i, name in enumerate(self._order)}
-        order = nx.lexicographical_topological_sort(self._graph, key=rank.__getitem__)
-        return [self._graph.nodes[n]["layer"] for n in order]
+        """All layers in execution order: insertion order, which ``add`` makes topological."""
+        return list(self._iter_nodes())
 
     def __getitem__(self, name: str) -> Layer:
         try:
