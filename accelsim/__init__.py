@@ -21,7 +21,7 @@ __all__ = ["__version__", "simulate"]
 
 def __getattr__(name: str) -> Any:
     if name == "simulate":
-        from accelsim.simulate import simulate
+        from accelsim.simulation import simulate
 
         return simulate
     raise AttributeError(f"module 'accelsim' has no attribute {name!r}")

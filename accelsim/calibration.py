@@ -31,7 +31,7 @@ from typing import Any
 
 from accelsim.hardware.spec import HardwareSpec
 from accelsim.paper import TABLE3, CONFIG_8x8, CONFIG_16x16, Table3Row
-from accelsim.simulate import SimCache, simulate_graph
+from accelsim.simulation import SimCache, simulate_graph
 from accelsim.workload.graph import LayerGraph
 
 #: Rows whose Table 3 cells the paper gives: the only rows a fit may use.

@@ -34,7 +34,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from accelsim.hardware import PAPER_CONFIGS
-    from accelsim.simulate import SimCache, simulate_graph
+    from accelsim.simulation import SimCache, simulate_graph
     from accelsim.workload.zoo import load_graph
 
     graph = load_graph(args.network)  # excluded from the timings

@@ -17,7 +17,7 @@ import time
 from accelsim.calibration import apply_knobs, grid_search, load_calibration_graphs
 from accelsim.hardware import PAPER_CONFIGS, REFERENCE
 from accelsim.paper import CONFIG_8x8, CONFIG_16x16
-from accelsim.simulate import simulate_graph
+from accelsim.simulation import simulate_graph
 
 
 def full_block(spec):

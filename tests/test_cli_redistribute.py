@@ -82,5 +82,5 @@ def test_errors_are_one_line_exit_2(args: list[str], message: str) -> None:
 def test_non_squeezenext_base_is_one_line_error() -> None:
     out = invoke("squeezenet1_1", "--budget", "blocks=21")
     assert out.exit_code == 2
-    assert out.stderr.strip() == ("error: redistribute: 'SqueezeNet v1.1' is a squeezenet network; depth "
+    assert out.stderr.strip() == ("error: redistribute: 'SqueezeNet v1.1' is from the squeezenet family; depth "
                                   "redistribution needs a SqueezeNext base such as '1.0-SqNxt-23v2'")

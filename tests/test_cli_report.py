@@ -24,7 +24,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def cache():
-    from accelsim.simulate import SimCache
+    from accelsim.simulation import SimCache
 
     return SimCache()
 
@@ -47,7 +47,7 @@ def read_csv(path):
 
 
 def test_table3_json_rows_normalised_and_compared_with_the_paper(cache):
-    from accelsim.simulate import simulate
+    from accelsim.simulation import simulate
 
     result = invoke("table3", "--json", "--quiet")
     assert result.exit_code == 0, result.output

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from accelsim import __version__
 from accelsim.cli import app
-from accelsim.simulate import simulate
+from accelsim.simulation import simulate
 
 runner = CliRunner()
 

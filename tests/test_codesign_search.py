@@ -14,7 +14,7 @@ from accelsim.codesign.heuristic import local_search
 from accelsim.codesign.search import make_builder
 from accelsim.errors import BudgetError, WorkloadError
 from accelsim.hardware import resolve_hardware
-from accelsim.simulate import SimCache, plan_fusion, simulate_graph
+from accelsim.simulation import SimCache, plan_fusion, simulate_graph
 from accelsim.workload.zoo import load_graph
 
 SPEC_16 = resolve_hardware(None, "16x16", "128KB", ())
@@ -125,7 +125,7 @@ def test_budgets_filter_and_explain_infeasibility() -> None:
     assert "\n" not in str(info.value)
     with pytest.raises(BudgetError, match="needs >= 4 blocks"):
         redistribute(BASE, SPEC_16, budgets=["blocks=3"])
-    with pytest.raises(WorkloadError, match="is a squeezenet network"):
+    with pytest.raises(WorkloadError, match="is from the squeezenet family"):
         redistribute("squeezenet1_1", SPEC_16)
 
 

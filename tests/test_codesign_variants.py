@@ -72,7 +72,7 @@ def test_bad_depth_and_non_squeezenext_base(builders) -> None:  # type: ignore[n
     _, _, builder = builders["sqnxt23v2"]
     with pytest.raises(WorkloadError, match="expected 4 stages"):
         builder.build((6, 6, 9))
-    with pytest.raises(WorkloadError, match="is a squeezenet network"):
+    with pytest.raises(WorkloadError, match="is from the squeezenet family"):
         squeezenext_options("squeezenet", {})
     with pytest.raises(WorkloadError, match="unknown network"):
         squeezenext_options("sqnxt99", {})

@@ -16,7 +16,7 @@ import pytest
 
 from accelsim.engine import MODELS, build_work, map_fixed
 from accelsim.hardware.spec import REFERENCE, Dataflow, HardwareSpec
-from accelsim.simulate import simulate_layer
+from accelsim.simulation import simulate_layer
 from accelsim.workload.layer import Layer
 
 # Hand derivations work at the reference 1 GHz clock and unscaled Eyeriss costs.

@@ -132,7 +132,7 @@ def test_more_sparsity_is_never_slower_in_os(layer, spec, extra) -> None:
 @SETTINGS
 @given(layers(), specs())
 def test_energy_is_counts_times_costs_and_positive(layer, spec) -> None:
-    from accelsim.simulate import simulate_layer
+    from accelsim.simulation import simulate_layer
 
     assume(map_best(MODELS[Dataflow.WS], build_work(layer, spec), spec, Objective()) is not None)
     r = simulate_layer(layer, spec)

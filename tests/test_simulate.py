@@ -13,7 +13,7 @@ from accelsim.engine import MODELS, build_work, map_best
 from accelsim.errors import InfeasibleError, SpecError, WorkloadError
 from accelsim.hardware.spec import Dataflow, HardwareSpec
 from accelsim.mapping import Objective
-from accelsim.simulate import SimCache, plan_fusion, simulate, simulate_graph, simulate_layer
+from accelsim.simulation import SimCache, plan_fusion, simulate, simulate_graph, simulate_layer
 from accelsim.workload.graph import LayerGraph
 from accelsim.workload.layer import Layer
 
@@ -210,3 +210,12 @@ def test_weighted_tiling_cost_trades_cycles_for_dram() -> None:
             assert b.dram_words <= a.dram_words
             assert b.cycles >= a.cycles - 1
     assert weighted.dram_words < lex.dram_words
+
+
+def test_package_level_simulate_survives_submodule_import() -> None:
+    # accelsim.simulate is the function even after the module that defines it is imported
+    # (a submodule named 'simulate' would shadow it on the package).
+    import accelsim
+    import accelsim.simulation
+
+    assert callable(accelsim.simulate) and accelsim.simulate is accelsim.simulation.simulate

@@ -126,7 +126,7 @@ def run(
     Example: accelsim run sqnxt23v5 --hw 8x8
     """
     from accelsim.cli.common import hardware_from_options
-    from accelsim.simulate import simulate
+    from accelsim.simulation import simulate
 
     if dataflow.lower() not in _DATAFLOWS:
         fail(f"--dataflow: expected one of {', '.join(_DATAFLOWS)}; got {dataflow!r}")

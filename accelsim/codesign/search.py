@@ -55,7 +55,7 @@ class CandidateEvaluator:
     """
 
     def __init__(self, builder: VariantBuilder, hardware: HardwareSpec, cache: Any) -> None:
-        from accelsim.simulate import simulate_graph
+        from accelsim.simulation import simulate_graph
 
         self.builder, self.hardware, self.cache = builder, hardware, cache
         self._simulate = simulate_graph
@@ -114,7 +114,7 @@ def _references(network_options: Mapping[str, Any], evaluator: CandidateEvaluato
     first unit when the base is v2) are loaded from the zoo once.
     """
     from accelsim.paper import TABLE3
-    from accelsim.simulate import simulate_graph
+    from accelsim.simulation import simulate_graph
     from accelsim.workload.zoo import load_graph
     from networks.registry import get_preset
 
@@ -218,7 +218,7 @@ def redistribute(
         WorkloadError: the base is not a SqueezeNext network, or an option is invalid.
         BudgetError: a budget is malformed, leaves too few blocks, or no candidate meets it.
     """
-    from accelsim.simulate import SimCache
+    from accelsim.simulation import SimCache
 
     budget_set = budgets if isinstance(budgets, BudgetSet) else BudgetSet.parse(budgets)
     goal = Objective(objective)

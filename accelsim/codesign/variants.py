@@ -169,7 +169,7 @@ def squeezenext_options(name: str, overrides: Mapping[str, Any]) -> tuple[str, d
 
     preset = get_preset(resolve_name(name))
     if preset.family != "squeezenext":
-        raise WorkloadError(f"redistribute: {preset.name!r} is a {preset.family} network; depth "
+        raise WorkloadError(f"redistribute: {preset.name!r} is from the {preset.family} family; depth "
                             "redistribution needs a SqueezeNext base such as '1.0-SqNxt-23v2'")
     options = dict(preset.options)
     unknown = sorted(set(overrides) - set(options))

@@ -1,7 +1,7 @@
 """Simulate the paper's networks once and write every report: the library behind
 ``accelsim report ...``.
 
-All runs of one call share a :class:`~accelsim.simulate.SimCache`, so a layer shape that
+All runs of one call share a :class:`~accelsim.simulation.SimCache`, so a layer shape that
 recurs across networks and figures is simulated once. Progress is reported through a
 ``progress(done, total, description)`` callback (the CLI draws a bar from it); the library
 never prints.
@@ -38,7 +38,7 @@ def paper_specs() -> list[HardwareSpec]:
 
 def new_cache() -> Any:
     """A fresh simulation cache to share between calls."""
-    from accelsim.simulate import SimCache
+    from accelsim.simulation import SimCache
 
     return SimCache()
 
@@ -58,7 +58,7 @@ def simulate_networks(
         cache: a ``SimCache`` shared by all runs (a new one if ``None``).
         progress: see :data:`ProgressFn`.
     """
-    from accelsim.simulate import simulate
+    from accelsim.simulation import simulate
 
     cache = new_cache() if cache is None else cache
     total = len(networks) * len(specs)
