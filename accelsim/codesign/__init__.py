@@ -9,7 +9,8 @@ Quick use::
 
 Modules: ``budget`` (budget expressions), ``space`` (enumeration of depth vectors),
 ``variants`` (stitched layer graphs), ``pareto``, ``heuristic`` (local search for big spaces),
-``search`` (the search itself), ``result`` (result types). No plotting here: see
+``search`` (the search itself), ``result`` (result types), ``sweep`` (hardware design-space
+sweeps: ``sweep(networks, base, vary=...)``). No plotting here: see
 ``accelsim.reporting.redistribute_plot``.
 """
 
@@ -26,6 +27,7 @@ from accelsim.codesign.result import (
 )
 from accelsim.codesign.search import EXHAUSTIVE_LIMIT, redistribute
 from accelsim.codesign.space import DepthSpace, count_distributions, distributions
+from accelsim.codesign.sweep import SweepPoint, SweepResult, sweep
 
 __all__ = [
     "EXHAUSTIVE_LIMIT",
@@ -40,9 +42,12 @@ __all__ = [
     "RedistributionResult",
     "ReferencePoint",
     "SearchMethod",
+    "SweepPoint",
+    "SweepResult",
     "count_distributions",
     "distributions",
     "parse_budget",
     "pareto_mask",
     "redistribute",
+    "sweep",
 ]
