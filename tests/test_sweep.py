@@ -16,7 +16,7 @@ import pytest
 
 import accelsim
 from accelsim.codesign import SweepResult, sweep
-from accelsim.codesign.sweep import grid_size, make_axes, parse_vary, split_values
+from accelsim.codesign.hw_sweep import grid_size, make_axes, parse_vary, split_values
 from accelsim.errors import SpecError, WorkloadError
 from accelsim.hardware import PAPER_CONFIGS, resolve_hardware
 from accelsim.simulation import SimCache
@@ -201,3 +201,11 @@ def test_plot_series_follow_the_number_of_fields(grid: SweepResult) -> None:
     assert legend == ["dram.latency = 50 (4)", "dram.latency = 100 (4)", f"Pareto front ({front})"]
     with pytest.raises(SpecError, match="not a varied field"):
         plot_sweep(scatter, colour_by="clock")
+
+
+def test_package_level_sweep_is_the_function() -> None:
+    # the module is hw_sweep, so importing it cannot shadow accelsim.codesign.sweep (the function)
+    import accelsim.codesign
+    import accelsim.codesign.hw_sweep
+
+    assert callable(accelsim.codesign.sweep) and accelsim.codesign.sweep is accelsim.codesign.hw_sweep.sweep

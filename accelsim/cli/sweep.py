@@ -107,7 +107,7 @@ def _progress(console: Console) -> Any:
 
 def _check_sets(sets: list[str], vary: dict[str, list[str]]) -> None:
     """A field may be fixed by --set or varied, not both: which should win is a guess."""
-    from accelsim.codesign.sweep import SHORTHANDS
+    from accelsim.codesign.hw_sweep import SHORTHANDS
     from accelsim.hardware import resolve_field_path
 
     varied: set[str] = set()
@@ -169,7 +169,7 @@ def sweep(
 
     from accelsim.codesign import Objective
     from accelsim.codesign import sweep as run_sweep
-    from accelsim.codesign.sweep import parse_vary, split_values
+    from accelsim.codesign.hw_sweep import parse_vary, split_values
 
     if objective not in {o.value for o in Objective}:
         fail(f"--objective: expected one of {', '.join(o.value for o in Objective)}; got {objective!r}")

@@ -16,6 +16,7 @@ sweeps: ``sweep(networks, base, vary=...)``). No plotting here: see
 
 from accelsim.codesign.budget import Budget, BudgetKey, BudgetSet, parse_budget
 from accelsim.codesign.heuristic import LocalSearchOptions
+from accelsim.codesign.hw_sweep import SweepPoint, SweepResult, sweep
 from accelsim.codesign.pareto import pareto_mask
 from accelsim.codesign.result import (
     Accuracy,
@@ -27,7 +28,6 @@ from accelsim.codesign.result import (
 )
 from accelsim.codesign.search import EXHAUSTIVE_LIMIT, redistribute
 from accelsim.codesign.space import DepthSpace, count_distributions, distributions
-from accelsim.codesign.sweep import SweepPoint, SweepResult, sweep
 
 __all__ = [
     "EXHAUSTIVE_LIMIT",

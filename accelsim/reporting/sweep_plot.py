@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from accelsim.codesign.sweep import SweepPoint, SweepResult
+from accelsim.codesign.hw_sweep import SweepPoint, SweepResult
 from accelsim.errors import SpecError
 from accelsim.hardware.overrides import UNIT_SUFFIXES
 from accelsim.reporting.plotting import colour, new_figure
