@@ -15,6 +15,11 @@ with no closed forms:
   fill; OS: each tile's output channels and ``Pr x Pc`` sub-tiles are enumerated. Global-
   buffer accesses are counted per pass / per sub-tile, partial-sum reads by tracking which
   output elements already hold a partial sum.
+* **Inter-layer residency** (``work.input_resident`` / ``output_resident``). A resident input
+  is never fetched (its tile changes cost no DRAM words) and is read in place (no input tile
+  in the working set or the first load); a resident output's final values are never written
+  to DRAM (partial-sum spills still are). The buffer capacity the search may use is the
+  engine's business; ``tests/test_residency.py`` checks it against an exhaustive search.
 
 Only the per-tile / per-pass cost rules of model.md are shared with the engine; every sum,
 re-fetch count, halo and remainder is counted here by enumeration.
@@ -97,7 +102,8 @@ def walk(work: Work, spec: HardwareSpec, dataflow: Dataflow, tiles: tuple[int, i
         if key is None:
             return
         if done_c[key] == n_c:
-            out.output_writes += out_elements(key)  # final: one word per element
+            if not work.output_resident:
+                out.output_writes += out_elements(key)  # final: one word per element
             out.shortcut += work.shortcut_tensors * out_elements(key)
         else:
             out.output_writes += psum * out_elements(key)
@@ -108,7 +114,7 @@ def walk(work: Work, spec: HardwareSpec, dataflow: Dataflow, tiles: tuple[int, i
         ys, xs = s_tiles[si]
         k_ch, c_ch = channels(ki, ci)
         rows, cols = _touched(ys, h, r, sy, py), _touched(xs, w, s, sx, px)
-        in_words = work.n_inputs * len(c_ch) * len(rows) * len(cols)
+        in_words = 0 if work.input_resident else work.n_inputs * len(c_ch) * len(rows) * len(cols)
         # every output channel of the tile needs its own inputs' weights: Cg when packed, else ct
         w_words = len(k_ch) * (work.c_per_group if work.packed else len(c_ch)) * r * s if work.has_weights else 0
         in_key = (ki, si) if work.packed else (ci, si)

@@ -85,7 +85,9 @@ def _scale(counts: AccessCounts, factor: float) -> AccessCounts:
 
 
 def _evaluator(nest: LoopNest, compute: ComputeModel, spec: HardwareSpec):
-    work, capacity = nest.work, spec.buffer_words // buffer_copies(spec)
+    work = nest.work
+    # Resident tensors hold one copy for the whole layer; double buffering halves the rest.
+    capacity = (spec.buffer_words - work.reserved_words) // buffer_copies(spec)
     n_sp = nest.pairs[1]
 
     def evaluate(table: CandidateTable) -> Evaluation:
@@ -174,6 +176,9 @@ def map_fixed(model: DataflowModel, work: Work, spec: HardwareSpec, tiles: tuple
 
 
 def min_buffer_words(work: Work, spec: HardwareSpec) -> int:
-    """Buffer words the smallest legal tile (one unit along every loop) needs, copies included."""
+    """Buffer words the smallest legal tile (one unit along every loop) needs, copies included,
+    plus the words resident tensors reserve: ``work`` is feasible iff this is at most
+    ``spec.buffer_words`` (with a resident output, the unit tile under ``k > s > c`` spills
+    nothing, so the no-spill rule never makes a fitting work infeasible)."""
     nest = LoopNest(work, (np.array([1]),) * 4, spec.model.psum_words)
-    return int(nest.footprint(np.array([0]), np.array([0]))[0, 0]) * buffer_copies(spec)
+    return int(nest.footprint(np.array([0]), np.array([0]))[0, 0]) * buffer_copies(spec) + work.reserved_words

@@ -9,7 +9,9 @@ column tiles. The search therefore minimises the DMA prologue and any halo re-re
 layer is DRAM-bound in practice.
 
 Accesses (model.md 7): MAC = RF = ops, inter-PE = 0, global buffer = 2 per DRAM word (in
-through the DMA, out to the array and back), DRAM = the traffic.
+through the DMA, out to the array and back), DRAM = the traffic. A resident input or output
+(inter-layer residency) skips the DMA half of its words' buffer accesses but not the array's:
+one buffer access per input word read (halo re-reads included) or output word written.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class StreamCompute:
 
     def __init__(self, nest: LoopNest, spec: HardwareSpec) -> None:
         pe = spec.pe_array
+        self.nest = nest
         self.ops = nest.work.ops
         self.total = -(-self.ops // (pe.rows * pe.cols)) + pe.rows
 
@@ -36,8 +39,13 @@ class StreamCompute:
         return np.full((cp.size, sp.size), float(self.total))
 
     def accesses(self, cp: int, sp: int, traffic: Traffic) -> AccessCounts:
+        work = self.nest.work
         words = float(traffic.total)
-        return AccessCounts(mac=self.ops, register_file=self.ops, inter_pe=0.0, global_buffer=2 * words, dram=words)
+        # the array's side of resident tensors (their DMA side is gone with their DRAM words)
+        in_place = work.n_inputs * work.in_channels * int(self.nest.halo[sp]) if work.input_resident else 0
+        in_place += work.final_out_words if work.output_resident else 0
+        return AccessCounts(mac=self.ops, register_file=self.ops, inter_pe=0.0, global_buffer=2 * words + in_place,
+                            dram=words)
 
 
 class Streaming:

@@ -29,6 +29,15 @@ Conventions (all counts in words, per repetition of a :class:`~accelsim.engine.w
   the output tile (``psum_words`` per element, plus one word per fused shortcut operand).
   Taking each maximum separately is an upper bound of every real tile, exact whenever the
   row- and column-maximal tiles are full tiles (the usual case); the walker checks the bound.
+* **Inter-layer residency** (``Work.input_resident`` / ``output_resident``). A resident input
+  is read in place from the buffer: no DRAM words, no input tile in the footprint and none in
+  the DMA prologue. A resident output's final values stay in the buffer: its final write
+  costs no DRAM words, but its output tile (the partial-sum accumulators, a fused pool's or
+  shortcut's operands) is still staged. The best-order closed form then admits only orders
+  that never spill partial sums (c innermost when ``n_c > 1``): a spilled partial sum would
+  leave the buffer and come back, which is what residency avoids, and a resident region
+  holds final values only. A *given* order (``traffic(order=...)``, ``traffic_at``) is
+  priced as it runs, spills included, so it can be checked against the walker.
 """
 
 from __future__ import annotations
@@ -183,11 +192,19 @@ class LoopNest:
         """One candidate as 1-element channel-pair and spatial-pair index arrays."""
         return np.array([ik * len(self.c) + ic]), np.array([iy * len(self.x) + ix])
 
+    def _staged_inputs(self) -> int:
+        """Input operands streamed from DRAM through tiles: 0 when the input is resident."""
+        return 0 if self.work.input_resident else self.work.n_inputs
+
+    def _final_words(self) -> int:
+        """Final output words written to DRAM per repetition: 0 when the output stays resident."""
+        return 0 if self.work.output_resident else self.work.final_out_words
+
     def footprint_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(in_per_area, weights, out_per_area)`` per channel pair and ``(in_area, out_area)``
         per spatial pair: footprint = in_per_area*in_area + weights + out_per_area*out_area."""
         w = self.work
-        return (w.n_inputs * self.in_channels, self.weight_tile,
+        return (self._staged_inputs() * self.in_channels, self.weight_tile,
                 self.out_channels * (self.psum_words + w.shortcut_tensors), self.in_area, self.out_area)
 
     def footprint(self, cp: np.ndarray, sp: np.ndarray) -> np.ndarray:
@@ -200,7 +217,7 @@ class LoopNest:
 
     def first_tile_words(self, cp: np.ndarray, sp: np.ndarray) -> np.ndarray:
         """Words loaded before the first tile can start: its inputs and weights."""
-        return (self.work.n_inputs * self.in_channels[cp])[:, None] * self.first_area[None, sp] \
+        return (self._staged_inputs() * self.in_channels[cp])[:, None] * self.first_area[None, sp] \
             + self.weight_tile[cp, None]
 
     def traffic(self, cp: np.ndarray, sp: np.ndarray, order: int | None = None) -> Traffic:
@@ -216,7 +233,7 @@ class LoopNest:
         w = self.work
         n_k, n_c = self.n_k[cp, None], self.n_c[cp, None]
         n_s = self.n_s[None, sp]
-        inputs = float(w.n_inputs * w.in_channels) * self.halo[None, sp]
+        inputs = float(self._staged_inputs() * w.in_channels) * self.halo[None, sp]
         weights = float(w.weight_words)
         out = float(w.out_words)
         spill_unit = self.psum_words * out
@@ -230,12 +247,14 @@ class LoopNest:
             # Save the largest penalty; on equal penalties any choice gives the same words.
             save_in = (p_in >= p_w) & (p_in >= p_out)
             save_w = ~save_in & (p_w >= p_out)
+            if w.output_resident:  # no spills allowed: c innermost, i.e. save P_out, when n_c > 1
+                save_in, save_w = save_in & (n_c == 1), save_w & (n_c == 1)
             ins = inputs + np.where(save_in, 0.0, p_in)
             wts = weights + np.where(save_w, 0.0, p_w)
             spill = np.where(save_in | save_w, (n_c - 1) * spill_unit, 0.0)
         shape = np.broadcast_shapes(np.shape(ins), np.shape(wts), np.shape(spill))
         ones = np.ones(shape)
-        return Traffic(inputs=ins * ones, weights=wts * ones, output_writes=w.final_out_words + spill * ones,
+        return Traffic(inputs=ins * ones, weights=wts * ones, output_writes=self._final_words() + spill * ones,
                        output_reads=spill * ones, shortcut=(w.shortcut_tensors * out) * ones)
 
     def best_words(self, cp: np.ndarray, sp: np.ndarray) -> np.ndarray:
@@ -245,17 +264,19 @@ class LoopNest:
         search's hot path): ``D = D0 + P_in + P_w + P_out - max(P_in, P_w, P_out)``.
         """
         w = self.work
-        inputs = float(w.n_inputs * w.in_channels) * self.halo[sp]
+        inputs = float(self._staged_inputs() * w.in_channels) * self.halo[sp]
         out = float(w.out_words)
         p_w = float(w.weight_words) * (self.n_s[sp] - 1)
         p_out = (2.0 * self.psum_words * out) * (self.n_c[cp] - 1)
         largest = np.maximum(p_out[:, None], p_w[None, :])
         words = np.add(p_out[:, None], p_w[None, :] + inputs[None, :]
-                       + float(w.weight_words + w.final_out_words + w.shortcut_tensors * out))
+                       + float(w.weight_words + self._final_words() + w.shortcut_tensors * out))
         if not w.packed:
             p_in = inputs[None, :] * (self.n_k[cp] - 1)[:, None]
             np.maximum(largest, p_in, out=largest)
             words += p_in
+        if w.output_resident:  # no spills allowed: the saved penalty is P_out whenever n_c > 1
+            largest = np.where((self.n_c[cp] > 1)[:, None], p_out[:, None], largest)
         words -= largest
         return words
 
@@ -270,13 +291,16 @@ class LoopNest:
             inner = loops[loops.index(irrelevant) + 1:]
             return counts[irrelevant] if any(counts[loop] > 1 for loop in inner) else 1
 
-        inputs = float(w.n_inputs * w.in_channels * int(self.halo[sp]))
+        inputs = float(self._staged_inputs() * w.in_channels * int(self.halo[sp]))
         out = float(w.out_words)
         spill = (factor("c") - 1) * self.psum_words * out
         return Traffic(inputs=inputs * (1 if w.packed else factor("k")), weights=float(w.weight_words * factor("s")),
-                       output_writes=w.final_out_words + spill, output_reads=spill, shortcut=w.shortcut_tensors * out)
+                       output_writes=self._final_words() + spill, output_reads=spill,
+                       shortcut=w.shortcut_tensors * out)
 
     def best_order(self, cp: int, sp: int) -> int:
-        """The first order of ``LOOP_ORDERS`` with the fewest DRAM words for one candidate."""
-        totals = [float(self.traffic_at(cp, sp, o).total) for o in range(len(LOOP_ORDERS))]
+        """The first order of ``LOOP_ORDERS`` with the fewest DRAM words for one candidate
+        (with a resident output: among the orders that spill no partial sums)."""
+        prices = [self.traffic_at(cp, sp, o) for o in range(len(LOOP_ORDERS))]
+        totals = [np.inf if self.work.output_resident and t.output_reads else float(t.total) for t in prices]
         return totals.index(min(totals))

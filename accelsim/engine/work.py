@@ -18,6 +18,13 @@ Grouped convolutions (model.md 3.1):
 
 Streaming layers (pooling, a standalone add) are packed works with one channel per group,
 no weights and ``n_inputs`` operand tensors.
+
+Inter-layer residency (``model.activation_residency``, planned by
+``accelsim.simulation.plan_fusion``): a resident input is already in the global buffer (the
+previous layer left it there), so it costs no DRAM words and no staging tile; a resident
+output stays in the buffer for the next layer, so its final values are never written to
+DRAM. The resident tensors occupy ``reserved_words`` of the buffer for the whole layer; the
+tiles share what is left.
 """
 
 from __future__ import annotations
@@ -53,6 +60,12 @@ class Work:
         final_out_words: words of the final output per repetition (smaller with a fused pool).
         ops: array operations of a streaming layer (compares / adds), whole layer.
         macs: pure MACs of the whole layer.
+        input_resident: the (single) input tensor is resident in the global buffer: no DRAM
+            reads, read in place (no input tile in the footprint).
+        output_resident: the final output stays in the global buffer: no final DRAM write
+            (partial-sum spills, if a loop order makes any, still go to DRAM).
+        reserved_words: buffer words held by resident tensors during the layer (whole
+            tensors, one copy each); the tiles get ``buffer_words - reserved_words``.
     """
 
     name: str
@@ -73,6 +86,9 @@ class Work:
     final_out_words: int = 0
     ops: int = 0
     macs: int = 0
+    input_resident: bool = False
+    output_resident: bool = False
+    reserved_words: int = 0
 
     @property
     def packed(self) -> bool:
@@ -126,6 +142,9 @@ def build_work(
     dense: bool = False,
     shortcut_tensors: int = 0,
     pooled_shape: Shape | None = None,
+    input_resident: bool = False,
+    output_resident: bool = False,
+    reserved_words: int = 0,
 ) -> Work:
     """Normalise ``layer`` for the engine.
 
@@ -134,10 +153,17 @@ def build_work(
             ``sparsity.sparse_first_layer=False``): OS skips nothing.
         shortcut_tensors: residual operands fused into this layer's output write.
         pooled_shape: output shape of a pooling layer fused into this layer's output write.
+        input_resident, output_resident, reserved_words: inter-layer residency (see
+            :class:`Work`); a resident input needs a single-input layer.
     """
     c, h, w = layer.in_shape
     k, ho, wo = layer.out_shape
-    common = dict(name=layer.name, in_hw=(h, w), out_hw=(ho, wo))
+    if input_resident and len(layer.inputs) != 1:
+        raise ValueError(f"{layer.name}: a resident input needs a single-input layer; it has {len(layer.inputs)}")
+    if reserved_words < 0:
+        raise ValueError(f"{layer.name}: reserved_words must be >= 0; got {reserved_words}")
+    common = dict(name=layer.name, in_hw=(h, w), out_hw=(ho, wo), input_resident=input_resident,
+                  output_resident=output_resident, reserved_words=reserved_words)
     if layer.kind is LayerKind.CONCAT:
         return Work(kind=WorkKind.FREE, groups=1, k_per_group=k, c_per_group=c, reps=1, kernel=(1, 1),
                     stride=(1, 1), padding=(0, 0), has_weights=False, **common)
