@@ -183,6 +183,9 @@ class ModelOptions(_Strict):
     tiling_cost: TilingCost = Field(TilingCost.LEXICOGRAPHIC, description="how tilings are ranked [A]")
     tiling_dram_weight: float = Field(
         0.0, ge=0, strict=True, description="cycles per DRAM word in the weighted tiling cost [A]")
+    activation_residency: bool = Field(
+        False, strict=True, description="a tensor whose one consumer runs next stays in the global buffer "
+                                        "when it fits and pays (no DRAM write/read) [A]")
 
 
 class HardwareSpec(_Strict):
