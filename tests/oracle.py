@@ -30,6 +30,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from accelsim.engine.work import Work, pack_factor
 from accelsim.hardware.spec import Dataflow, HardwareSpec
 
@@ -206,3 +208,24 @@ def _os_tile(work: Work, spec: HardwareSpec, n_k: int, n_cin: int, ys: range, xs
                 if not first_c:
                     out.gb_array += a * b * psum  # partial sums read back
     out.compute_cycles += cycles + pr
+
+
+class ExhaustiveTiles:
+    """A dataflow model proposing every tile size 1..n along every dimension (no pruning).
+
+    Wraps a real model (``accelsim.engine.MODELS[df]``): same compute model, unpruned
+    candidates, so ``map_best`` over it is the brute-force optimum the pruned search must reach.
+    """
+
+    def __init__(self, base) -> None:
+        self.base, self.dataflow = base, base.dataflow
+
+    def supports(self, work) -> bool:
+        return self.base.supports(work)
+
+    def candidate_tiles(self, work, spec):
+        ho, wo = work.out_hw
+        return tuple(np.arange(n, 0, -1) for n in (work.k_units, work.c_units, ho, wo))
+
+    def compute_model(self, nest, spec):
+        return self.base.compute_model(nest, spec)

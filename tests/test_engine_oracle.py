@@ -13,7 +13,7 @@ import itertools
 
 import numpy as np
 import pytest
-from oracle import walk  # tests/oracle.py (pytest puts tests/ on sys.path)
+from oracle import ExhaustiveTiles, walk  # tests/oracle.py (pytest puts tests/ on sys.path)
 
 from accelsim.engine import MODELS, LoopNest, build_work, map_best, map_fixed
 from accelsim.engine.base import _evaluator
@@ -150,23 +150,6 @@ def test_closed_form_best_order_equals_explicit_minimum() -> None:
             np.testing.assert_array_equal(nest.traffic(cp, sp).total, explicit)
 
 
-class _Exhaustive:
-    """A model proposing every tile size 1..n along every dimension (no pruning)."""
-
-    def __init__(self, base) -> None:
-        self.base, self.dataflow = base, base.dataflow
-
-    def supports(self, work) -> bool:
-        return self.base.supports(work)
-
-    def candidate_tiles(self, work, spec):
-        ho, wo = work.out_hw
-        return tuple(np.arange(n, 0, -1) for n in (work.k_units, work.c_units, ho, wo))
-
-    def compute_model(self, nest, spec):
-        return self.base.compute_model(nest, spec)
-
-
 @pytest.mark.parametrize("buffer", ["512B", "1KB", "4KB"])
 def test_pruned_search_loses_nothing(buffer) -> None:
     """Pruning rules 1-4 of mapping.tiling are lossless: on small layers and small buffers the
@@ -176,7 +159,7 @@ def test_pruned_search_loses_nothing(buffer) -> None:
     for case, df in itertools.product(CONVS, (Dataflow.WS, Dataflow.OS)):
         work = build_work(conv(*case), spec)
         pruned = map_best(MODELS[df], work, spec, objective)
-        full = map_best(_Exhaustive(MODELS[df]), work, spec, objective)
+        full = map_best(ExhaustiveTiles(MODELS[df]), work, spec, objective)
         assert (pruned is None) == (full is None), case
         if full is None:
             continue

@@ -16,7 +16,7 @@ import re
 
 import numpy as np
 import pytest
-from oracle import walk  # tests/oracle.py (pytest puts tests/ on sys.path)
+from oracle import ExhaustiveTiles, walk  # tests/oracle.py (pytest puts tests/ on sys.path)
 from test_engine_oracle import CONVS, conv, tilings  # the oracle cases and their tilings
 from typer.testing import CliRunner
 
@@ -159,23 +159,6 @@ def test_closed_form_best_order_admits_no_spill_with_a_resident_output() -> None
     assert restricted  # the rule bites somewhere, so the test discriminates
 
 
-class _Every:
-    """A model proposing every tile size 1..n along every dimension (no pruning)."""
-
-    def __init__(self, base) -> None:
-        self.base, self.dataflow = base, base.dataflow
-
-    def supports(self, work) -> bool:
-        return self.base.supports(work)
-
-    def candidate_tiles(self, work, spec):
-        ho, wo = work.out_hw
-        return tuple(np.arange(n, 0, -1) for n in (work.k_units, work.c_units, ho, wo))
-
-    def compute_model(self, nest, spec):
-        return self.base.compute_model(nest, spec)
-
-
 @pytest.mark.parametrize("flags", FLAGS, ids=["in", "out", "in+out"])
 @pytest.mark.parametrize("dataflow", [Dataflow.WS, Dataflow.OS])
 def test_search_uses_the_buffer_left_by_the_reservation(dataflow, flags) -> None:
@@ -209,7 +192,7 @@ def test_search_uses_the_buffer_left_by_the_reservation(dataflow, flags) -> None
     smaller = spec.with_changes({"global_buffer.size_bytes": 2 * (spec.buffer_words - reserved)})
     same = map_best(MODELS[dataflow], build_work(layer, smaller, input_resident=flags[0],
                                                  output_resident=flags[1]), smaller, Objective())
-    every = map_best(_Every(MODELS[dataflow]), work, spec, Objective())
+    every = map_best(ExhaustiveTiles(MODELS[dataflow]), work, spec, Objective())
     assert (same.tiling, same.cycles, same.dram_words) == (got.tiling, got.cycles, got.dram_words)
     assert (every.cycles, every.dram_words) == pytest.approx((got.cycles, got.dram_words), rel=1e-12)
     # the reservation matters: the full buffer admits a better tiling
