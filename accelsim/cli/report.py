@@ -70,6 +70,13 @@ def _command(name: str, *options: tuple[str, object], args: Sequence[str] = ()) 
     return " ".join(words)
 
 
+def _hw_options(hws: Sequence[Path] | Path | None, pe: str | None, buffer: str | None,
+                sets: Sequence[str] | None) -> tuple[tuple[str, object], ...]:
+    """The hardware flags of a report command, as ``_command`` options."""
+    hw_list = [str(h) for h in hws] if isinstance(hws, (list, tuple)) else ([str(hws)] if hws else [])
+    return ("--hw", hw_list), ("--pe", pe), ("--buffer", buffer), ("--set", list(sets or []))
+
+
 def _specs(hws: Sequence[Path] | None, pe: str | None, buffer: str | None, sets: Sequence[str] | None,
            default: Sequence[str] = PAPER_HW) -> list[HardwareSpec]:
     from accelsim.cli.common import hardware_list_from_options
@@ -114,8 +121,7 @@ def table3(
     with progress_bar(quiet) as progress:
         results = simulate_networks(TABLE3_NETWORKS, specs, progress=progress)
     table = build_table3(results, energy_scale=energy_scale)
-    command = _command("table3", ("--out", out), ("--hw", [str(h) for h in hws or []]), ("--pe", pe),
-                       ("--buffer", buffer), ("--set", list(sets or [])),
+    command = _command("table3", ("--out", out), *_hw_options(hws, pe, buffer, sets),
                        ("--energy-scale", energy_scale if energy_scale != 1.0 else None), ("--json", as_json))
     paths = write_table3(table, out or DEFAULT_OUT, command) if (out or not as_json) else []
     if as_json:
@@ -149,8 +155,7 @@ def figure6(
     specs = _specs(hws, pe, buffer, sets)
     with progress_bar(quiet) as progress:
         results = simulate_networks(names, specs, progress=progress)
-    command = _command("figure6", ("--out", out), ("--hw", [str(h) for h in hws or []]), ("--pe", pe),
-                       ("--buffer", buffer), ("--set", list(sets or [])), args=networks or ())
+    command = _command("figure6", ("--out", out), *_hw_options(hws, pe, buffer, sets), args=networks or ())
     _echo_paths(write_figure6(figure6_panels(results, names), out or DEFAULT_OUT, command))
 
 
@@ -176,8 +181,7 @@ def figure7(
     specs = _specs(hws, pe, buffer, sets)
     with progress_bar(quiet) as progress:
         results = simulate_networks(TABLE3_NETWORKS, specs, progress=progress)
-    command = _command("figure7", ("--out", out), ("--hw", [str(h) for h in hws or []]), ("--pe", pe),
-                       ("--buffer", buffer), ("--set", list(sets or [])),
+    command = _command("figure7", ("--out", out), *_hw_options(hws, pe, buffer, sets),
                        ("--energy-scale", energy_scale if energy_scale != 1.0 else None))
     _echo_paths(write_figure7(build_table3(results, energy_scale=energy_scale), out or DEFAULT_OUT, command))
 
@@ -203,8 +207,7 @@ def breakdown(
     spec = hardware_from_options(hw, pe, buffer, sets)
     with progress_bar(quiet) as progress:
         result = simulate_networks([network], [spec], progress=progress)[network][0]
-    command = _command("breakdown", ("--out", out), ("--hw", hw), ("--pe", pe),
-                       ("--buffer", buffer), ("--set", list(sets or [])), args=[network])
+    command = _command("breakdown", ("--out", out), *_hw_options(hw, pe, buffer, sets), args=[network])
     _echo_paths(write_breakdown(result, out or DEFAULT_OUT, command))
 
 
@@ -227,8 +230,7 @@ def all_reports(
 
     _check_scale(energy_scale)
     specs = _specs(hws, pe, buffer, sets)
-    command = _command("all", ("--out", out), ("--hw", [str(h) for h in hws or []]), ("--pe", pe),
-                       ("--buffer", buffer), ("--set", list(sets or [])),
+    command = _command("all", ("--out", out), *_hw_options(hws, pe, buffer, sets),
                        ("--energy-scale", energy_scale if energy_scale != 1.0 else None))
     with progress_bar(quiet) as progress:
         done = report_all(out or DEFAULT_OUT, specs=specs, energy_scale=energy_scale, command=command,
