@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
+from accelsim.hardware.area import AreaBreakdown, area_of
 from accelsim.hardware.spec import Dataflow, HardwareSpec
 from accelsim.workload.layer import Layer
 
@@ -224,6 +225,11 @@ class NetworkResult:
         """MACs per cycle over the whole network."""
         return self.macs / self.cycles if self.cycles else 0.0
 
+    @property
+    def area(self) -> AreaBreakdown:
+        """The accelerator's silicon area by part, mm² (``accelsim.hardware.area``)."""
+        return area_of(self.hardware)
+
     def layer(self, name: str) -> LayerResult:
         for r in self.layers:
             if r.layer.name == name:
@@ -241,6 +247,8 @@ class NetworkResult:
             "params": self.params,
             "dram_bytes": self.dram_words * self.hardware.word_bytes,
             "efficiency": self.efficiency,
+            "area_mm2": self.area.total,
+            "area_breakdown_mm2": self.area.to_dict(),
         }
 
     def to_dict(self) -> dict[str, Any]:

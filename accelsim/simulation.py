@@ -214,7 +214,7 @@ def simulate_layer(
 
 
 def _spec_key(spec: HardwareSpec) -> str:
-    return spec.model_dump_json(exclude={"name", "description"})
+    return spec.model_dump_json(exclude={"name", "description", "area"})  # area changes no cost
 
 
 def _work(layer: Layer, spec: HardwareSpec, fusion: Fusion) -> Work:

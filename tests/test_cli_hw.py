@@ -120,7 +120,7 @@ def test_schema_is_json_schema_of_the_spec() -> None:
     assert schema["title"] == "HardwareSpec"
     assert schema["additionalProperties"] is False
     assert list(schema["properties"]) == ["name", "description", "pe_array", "global_buffer", "dram", "clock_hz",
-                                          "sparsity", "dataflows", "energy", "model"]
+                                          "sparsity", "dataflows", "energy", "model", "area"]
     assert schema["properties"]["pe_array"] == {"$ref": "#/$defs/PEArray", "description": "the PE array"}
     assert set(schema["$defs"]["PEArray"]["properties"]) == {"rows", "cols", "mac_bits", "register_file_bytes"}
     assert schema["$defs"]["PEArray"]["properties"]["rows"]["minimum"] == 1

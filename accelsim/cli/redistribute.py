@@ -89,7 +89,10 @@ def _table(result: RedistributionResult, top: int) -> Any:
 def _print_report(console: Console, result: RedistributionResult, top: int) -> None:
     hits, misses = result.cache_hits, result.cache_misses
     share = hits / (hits + misses) if hits + misses else 0.0
-    console.print(f"{result.network} {dict(result.options)} on {result.hardware.label}")
+    from accelsim.hardware.area import area_of
+
+    console.print(f"{result.network} {dict(result.options)} on {result.hardware.label} "
+                  f"({area_of(result.hardware).total:.3g} mm² at {result.hardware.area.technology_nm:g} nm)")
     console.print(f"budgets: {', '.join(result.budgets.to_list()) or 'none'} "
                   f"(block totals {result.meta.get('totals')}, >= {result.min_per_stage} per stage); "
                   f"objective: {result.objective.value}")

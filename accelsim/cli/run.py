@@ -91,6 +91,7 @@ def render(result: NetworkResult) -> str:
         f"energy   {result.energy:.4g} MAC units: {share}",
         f"work     {result.macs:,} MACs ({result.macs_paper:,} paper convention), {result.params:,} params, "
         f"DRAM {result.dram_words * spec.word_bytes / 2**20:,.2f} MB",
+        f"area     {result.area.describe()} at {spec.area.technology_nm:g} nm",
         f"layers   {len(result.layers)}: {dataflows['ws']} WS, {dataflows['os']} OS, {dataflows['stream']} streaming, "
         f"{sum(r.fused_into is not None for r in result.layers)} fused",
         "",

@@ -56,7 +56,7 @@ def _table(result: SweepResult, network: str, top: int) -> Any:
     table = Table(title=f"{network}: best {min(top, len(ranked))} of {len(ranked)} feasible points by "
                         f"{result.objective.value}", title_justify="left", header_style="bold")
     columns = ["rank", *(axis_title(a.key) for a in result.axes), "cycles", "time (ms)", "energy", "EDP",
-               "MACs/cycle", "util", "DRAM MB", "pareto"]
+               "MACs/cycle", "util", "DRAM MB", "area mm²", "pareto"]
     for k, name in enumerate(columns):
         table.add_column(name, justify="left" if 0 < k <= len(result.axes) or name == "pareto" else "right")
     for p in ranked[:top]:
@@ -64,7 +64,7 @@ def _table(result: SweepResult, network: str, top: int) -> Any:
         table.add_row(
             str(p.rank), *p.labels, f"{p.cycles:,.0f}", f"{(p.time_s or 0) * 1e3:.3f}", f"{p.energy:.3e}",
             f"{p.edp:.3e}", f"{p.efficiency:.1f}", f"{p.utilisation:.0%}", f"{(p.dram_bytes or 0) / 2**20:.2f}",
-            "yes" if p.pareto else "")
+            f"{p.area.total:.3g}", "yes" if p.pareto else "")
     return table
 
 

@@ -17,7 +17,8 @@ anything is simulated, so a bad value fails at once. A point whose buffer cannot
 layer's smallest tile is kept as an infeasible row with the reason.
 
 Units: ``cycles`` per inference; ``time_s`` = cycles / clock; ``energy`` in units of one MAC's
-energy; ``edp`` = energy x cycles; ``efficiency`` MACs per cycle; ``utilisation`` = efficiency /
+energy; ``edp`` = energy x cycles; ``area_mm2`` silicon area (``accelsim.hardware.area``) with its
+breakdown; ``efficiency`` MACs per cycle; ``utilisation`` = efficiency /
 PEs (dense MACs, so OS's zero skipping can exceed 1); ``dram_bytes`` moved per inference.
 """
 
@@ -34,6 +35,7 @@ from accelsim import __version__
 from accelsim.codesign.pareto import pareto_mask
 from accelsim.codesign.result import Objective
 from accelsim.errors import InfeasibleError, SpecError, WorkloadError
+from accelsim.hardware.area import AreaBreakdown, area_of, flat_area
 from accelsim.hardware.load import format_frequency, format_rate, parse_value
 from accelsim.hardware.overrides import base_spec, resolve_field_path
 from accelsim.hardware.spec import AcceptsUnits, HardwareSpec, UnitKind
@@ -222,6 +224,11 @@ class SweepPoint:
         return self.reason is None
 
     @property
+    def area(self) -> AreaBreakdown:
+        """The point's silicon area by part, mm² (known for infeasible points too)."""
+        return area_of(self.hardware)
+
+    @property
     def edp(self) -> float | None:
         return None if self.cycles is None or self.energy is None else self.energy * self.cycles
 
@@ -232,7 +239,8 @@ class SweepPoint:
             "point": self.point, "network": self.network, "hardware_label": self.hardware.label,
             "rank": self.rank, "cycles": self.cycles, "time_s": self.time_s, "energy": self.energy,
             "edp": self.edp, "efficiency": self.efficiency, "utilisation": self.utilisation,
-            "dram_bytes": self.dram_bytes, "macs": self.macs, "feasible": self.feasible,
+            "dram_bytes": self.dram_bytes, "macs": self.macs, "area_mm2": self.area.total,
+            "area_breakdown_mm2": self.area.to_dict(), "feasible": self.feasible,
             "pareto": self.pareto, "reason": self.reason,
         }
 
@@ -317,7 +325,7 @@ class SweepResult:
         """One row per (point, network), grid order; DRAM also in MB (2^20 B) for the table."""
         import pandas as pd
 
-        frame = pd.DataFrame([p.to_dict(self.axes) for p in self.points])
+        frame = pd.DataFrame([flat_area(p.to_dict(self.axes)) for p in self.points])
         frame["dram_mb"] = frame["dram_bytes"] / 2**20
         frame["rank"] = frame["rank"].astype("Int64")  # empty, not NaN floats, for infeasible rows
         for k, axis in enumerate(self.axes):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from accelsim.codesign.budget import BudgetSet
 from accelsim.codesign.space import Depth
+from accelsim.hardware.area import area_of
 from accelsim.hardware.spec import HardwareSpec
 
 if TYPE_CHECKING:
@@ -202,6 +203,8 @@ class RedistributionResult:
             "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.options.items()},
             "hardware": self.hardware.model_dump(mode="json"),
             "hardware_label": self.hardware.label,
+            "area_mm2": area_of(self.hardware).total,
+            "area_breakdown_mm2": area_of(self.hardware).to_dict(),
             "budgets": self.budgets.to_list(),
             "objective": self.objective.value,
             "min_per_stage": self.min_per_stage,
@@ -227,12 +230,15 @@ class RedistributionResult:
 
         rows = []
         rank = 0
+        area = area_of(self.hardware)
         for c in self.candidates:
             row = c.to_dict(self.base.cycles)
             rank += c.feasible
             row["rank"] = rank if c.feasible else None
             row["depth"] = "[" + ",".join(map(str, c.depth)) + "]"
             row["is_base"] = c.depth == self.base.depth
+            row["area_mm2"] = area.total  # every candidate runs on the one accelerator
+            row.update({f"area_{part}_mm2": value for part, value in area.to_dict().items()})
             rows.append(row)
         frame = pd.DataFrame(rows)
         frame["rank"] = frame["rank"].astype("Int64")  # empty (not NaN floats) for infeasible rows

@@ -207,6 +207,8 @@ def format_frequency(hz: float) -> str:
 
 def _notes(spec: HardwareSpec) -> dict[str, str]:
     """Comments on values whose meaning is not plain from the number (derived, never settable)."""
+    from accelsim.hardware.area import logic_scale, mac_um2
+
     words = spec.buffer_words
     buffer_note = f"{format_bytes(spec.global_buffer.size_bytes)} = {words} words"
     if spec.global_buffer.double_buffer:
@@ -219,6 +221,8 @@ def _notes(spec: HardwareSpec) -> dict[str, str]:
         "clock_hz": format_frequency(spec.clock_hz),
         "model.os_input_words_per_cycle": f"effective {spec.os_input_width} words/cycle",
         "model.os_output_words_per_cycle": f"effective {spec.os_output_width} words/cycle",
+        "area.adder_um2": f"one {spec.pe_array.mac_bits}-bit MAC: {mac_um2(spec):g} um² at 40 nm, "
+                          f"{mac_um2(spec) * logic_scale(spec):.6g} um² at {spec.area.technology_nm:g} nm",
     }
 
 
@@ -237,12 +241,15 @@ def _emit(model: BaseModel, data: dict[str, Any], prefix: str, indent: str, note
 def spec_to_yaml(spec: HardwareSpec) -> str:
     """The spec as a complete YAML file that ``load_spec`` reads back to an equal spec.
 
-    Derived values (word size, buffer words, DRAM words per cycle) appear as comments.
+    Derived values (word size, buffer words, DRAM words per cycle, area) appear as comments.
     """
+    from accelsim.hardware.area import area_of
+
     header = [
         f"# {spec.name}: {spec.label}",
         f"# derived: {spec.word_bytes:g}-byte words, {spec.buffer_words} buffer words, "
         f"{spec.dram_words_per_cycle:g} DRAM words/cycle",
+        f"# area at {spec.area.technology_nm:g} nm: {area_of(spec).describe()}",
     ]
     body = _emit(spec, spec.model_dump(mode="json"), "", "", _notes(spec))
     return "\n".join([*header, *body]) + "\n"

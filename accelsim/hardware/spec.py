@@ -5,7 +5,9 @@ bandwidths ``"16GB/s"`` (decimal), clocks ``"1GHz"``. Every modelling assumption
 ``design/model.md`` marked [A] is a field of ``ModelOptions`` with its default and a
 one-line description, so a study can change it from YAML or ``--set``. Each description
 ends with the number's source: ``[paper §3]`` (SqueezeNext), ``[Eyeriss]`` (Chen et al.,
-ISCA 2016, Table IV) or ``[A]`` (our assumption).
+ISCA 2016, Table IV), ``[Aladdin 40 nm]`` (the Aladdin area tables as packaged by hwcomponents),
+``[Eyeriss JSSC]`` (Chen et al., JSSC 2017: the chip's area) or ``[A]`` (our assumption). The
+``area`` section feeds ``accelsim.hardware.area`` (and its CACTI 7 SRAM table).
 
 Numeric and boolean fields are strict: ``rows: true`` or ``double_buffer: 1`` is an error
 rather than a silent ``1``/``True``, because in a YAML file that is almost always a typo.
@@ -188,6 +190,39 @@ class ModelOptions(_Strict):
                                         "when it fits and pays (no DRAM write/read) [A]")
 
 
+class AreaModel(_Strict):
+    """Silicon area per component; ``accelsim.hardware.area.area_of`` turns it into mm² (see there)."""
+
+    technology_nm: float = Field(
+        65.0, ge=22, le=65, strict=True,
+        description="technology node, nm; 22-65 (CACTI 7's tabulated nodes, interpolated between them); 65 nm "
+                    "is Eyeriss's, whose energy ladder the spec uses [A]")
+    multiplier_um2: float = Field(
+        6350.0, gt=0, strict=True,
+        description="32x32-bit multiplier at 40 nm, um²; a MAC's multiplier scales with (mac_bits/32)² "
+                    "[Aladdin 40 nm]")
+    adder_um2: float = Field(
+        278.0, gt=0, strict=True,
+        description="32-bit adder at 40 nm, um²; a MAC accumulates in 2*mac_bits bits (linear in width), so a "
+                    "16-bit MAC is 6350/4 + 278 = 1865.5 um² [Aladdin 40 nm]")
+    register_um2_per_bit: float = Field(
+        5.98, gt=0, strict=True,
+        description="one register bit at 40 nm, um²; each PE's register file is built of them [Aladdin 40 nm]")
+    logic_scaling_exponent: float = Field(
+        2.0, ge=1.0, le=3.0, strict=True,
+        description="MAC and register area scale as (node / 40 nm)^x from the 40 nm figures; 2 is ideal "
+                    "scaling and puts Eyeriss's core within 1% (Stillmaker & Baas's 45->32 nm x0.46 is x = 2.28) "
+                    "[A]")
+    overhead_fraction: float = Field(
+        0.0, ge=0.0, le=1.0, strict=True,
+        description="control, NoC and clock tree as a fraction of PE array + register files + buffer; 0: those "
+                    "three alone give 12.4 mm² for Eyeriss's 12.25 mm² core at 65 nm [Eyeriss JSSC]")
+    fixed_mm2: float = Field(
+        0.0, ge=0.0, strict=True,
+        description="fixed area outside the core (DMA, I/O, pads), mm²; 0 reports the core (Eyeriss's 16 mm² "
+                    "die adds 3.75 mm² of pad ring to its core) [A]")
+
+
 class HardwareSpec(_Strict):
     """A complete, validated accelerator description. Frozen: use ``with_changes``.
 
@@ -212,6 +247,7 @@ class HardwareSpec(_Strict):
         description="dataflows a layer may use (ws, os); the faster is chosen per layer [paper §3]")
     energy: EnergyCosts = Field(default_factory=EnergyCosts, description="energy per access (MAC units)")
     model: ModelOptions = Field(default_factory=ModelOptions, description="modelling assumptions")
+    area: AreaModel = Field(default_factory=AreaModel, description="silicon area per component")
 
     @field_validator("clock_hz", mode="before")
     @classmethod
