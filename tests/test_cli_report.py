@@ -114,8 +114,8 @@ def test_all_writes_every_report_and_the_readme(tmp_path):
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(["table3.md", "table3.csv", "table3.json", "figure6.png", "figure6.svg", "figure6.csv",
-                            "figure7.png", "figure7.svg", "figure7.csv", "breakdown_1.0-SqNxt-23.png",
-                            "breakdown_1.0-SqNxt-23.csv", "README.md"])
+                            "figure7.png", "figure7.svg", "figure7.csv", "breakdown_1.0-SqNxt-23_16x16_128KB.png",
+                            "breakdown_1.0-SqNxt-23_16x16_128KB.csv", "README.md"])
     readme = (out / "README.md").read_text()
     assert f"accelsim report all --out {out}" in readme and "26.0%" in readme
     assert "| `pe_array.rows` | 8 | 16 |" in readme

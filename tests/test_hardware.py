@@ -33,6 +33,7 @@ from accelsim.hardware import (
     spec_to_yaml,
 )
 from accelsim.hardware.load import parse_value
+from accelsim.hardware.spec import paper_config_of
 
 ROOT = Path(__file__).resolve().parents[1]
 HWCONFIGS = ROOT / "hwconfigs"
@@ -291,7 +292,30 @@ def test_overrides_compose_in_order() -> None:
     spec = resolve_hardware("8x8", pe="16x16", buffer="64KB",
                             sets=["pe_array.rows=4", "global_buffer.size_bytes=16KB", "pe_array.rows=2"])
     assert spec.label == "2x16/16KB"
-    assert spec.name == "paper_8x8"  # overrides change numbers, not the name
+    # a changed paper config no longer claims the paper's name (issue 13); the description says how it was made
+    assert spec.name == "custom"
+    assert spec.description == ("paper_8x8 with --pe 16x16 --buffer 64KB --set pe_array.rows=4 "
+                                "--set global_buffer.size_bytes=16KB --set pe_array.rows=2")
+
+
+def test_overrides_that_change_a_paper_config_drop_its_name() -> None:
+    # `run sqnxt23 --pe 8x8 --buffer 32KB` on the 16x16 default IS the paper's 8x8 config: named so
+    assert resolve_hardware(None, pe="8x8", buffer="32KB").name == "paper_8x8"
+    assert resolve_hardware(None, pe="8x8", buffer="32KB") == PAPER_CONFIGS["8x8"]
+    # one field more and it is no paper config: not named after one, and no paper config key
+    changed = resolve_hardware(None, pe="8x8", buffer="32KB", sets=["dram.bandwidth=32GB/s"])
+    assert changed.name == "custom" and paper_config_of(changed) is None
+    assert paper_config_of(PAPER_CONFIGS["16x16"]) == "16x16" and paper_config_of(PAPER_CONFIGS["8x8"]) == "8x8"
+    # an override that changes nothing keeps the name; an explicit --set name= wins
+    assert resolve_hardware("16x16", sets=["dram.latency_cycles=100"]).name == "paper_16x16"
+    assert resolve_hardware("16x16", sets=["clock=1GHz", "name=fast"]).name == "fast"
+
+
+def test_a_file_named_after_a_paper_config_loses_the_name_when_changed(tmp_path) -> None:
+    path = tmp_path / "paper_16x16.yaml"  # the repository's own hwconfigs/ file, copied
+    path.write_text("name: paper_16x16\n")
+    assert resolve_hardware(path).name == "paper_16x16"
+    assert resolve_hardware(path, buffer="64KB").name == "custom"
     # each step is validated on its own: a later fix does not excuse an earlier bad value
     assert override_error(sets=["model.psum_words=5", "model.psum_words=1"]) == \
         "--set model.psum_words: model.psum_words: must be <= 4 (got 5)"

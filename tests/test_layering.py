@@ -1,6 +1,6 @@
 """The dependency rules of design/architecture.md, checked by walking every import.
 
-* Layers: units/errors < workload, hardware, paper < results, mapping < engine, energy <
+* Layers: units/errors/atomic < workload, hardware, paper < results, mapping < engine, energy <
   simulation < calibration, codesign < reporting < cli. A module imports only its own layer
   or lower ones, at any depth (function-level imports included).
 * ``mapping`` never imports ``engine`` (the search is handed its evaluator); ``workload`` and
@@ -22,7 +22,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 RANK = {
-    "units": 0, "errors": 0,
+    "units": 0, "errors": 0, "atomic": 0,
     "workload": 1, "hardware": 1, "paper": 1,
     "results": 2, "mapping": 2,
     "engine": 3, "energy": 3,

@@ -213,12 +213,14 @@ def _train(result: RedistributionResult, console: Console, plan: TrainingPlan) -
 
 
 def _write_outputs(result: RedistributionResult, csv: Path | None, plot: Path | None) -> None:
+    from accelsim.reporting.writers import write_dataframe_csv, write_plot
+
     if csv is not None:
-        result.to_dataframe().to_csv(csv, index=False)
+        write_dataframe_csv(result.to_dataframe(), csv)
     if plot is not None:
         from accelsim.reporting.redistribute_plot import plot_redistribution
 
-        plot_redistribution(result).savefig(plot, dpi=150)
+        write_plot(plot_redistribution(result), plot)
 
 
 def register(app: typer.Typer) -> None:

@@ -197,7 +197,7 @@ def breakdown(
     quiet: QuietOption = False,
 ) -> None:
     """Per-layer energy by memory level (stacked) and a roofline of one run; writes
-    breakdown_<network>.png/.csv.
+    breakdown_<network>_<hardware>.png/.csv (e.g. breakdown_1.0-SqNxt-23_8x8_32KB).
 
     Example: accelsim report breakdown 1.0-SqNxt-23 --hw 16x16
     """

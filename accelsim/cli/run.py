@@ -135,7 +135,9 @@ def run(
     spec = hardware_from_options(hw, pe, buffer, sets)
     result = simulate(network, spec, dataflow=dataflow.lower(), **options)
     if csv is not None:
-        result.to_dataframe().to_csv(csv, index=False)
+        from accelsim.reporting.writers import write_dataframe_csv
+
+        write_dataframe_csv(result.to_dataframe(), csv)
     if as_json:
         typer.echo(json.dumps(result.to_dict()))
     else:

@@ -198,11 +198,14 @@ def sweep(
                            network_options=options,
                            progress=lambda done, total: bar.update(task, completed=done, total=total))
     if csv is not None:
-        result.to_dataframe().to_csv(csv, index=False)
+        from accelsim.reporting.writers import write_dataframe_csv
+
+        write_dataframe_csv(result.to_dataframe(), csv)
     if plot is not None:
         from accelsim.reporting.sweep_plot import plot_sweep
+        from accelsim.reporting.writers import write_plot
 
-        plot_sweep(result, colour_by=colour_by).savefig(plot, dpi=150)
+        write_plot(plot_sweep(result, colour_by=colour_by), plot)
     if as_json:
         typer.echo(json.dumps(result.to_dict(top=top), indent=1))
         return

@@ -25,7 +25,16 @@ from pydantic.fields import FieldInfo
 
 from accelsim.errors import SpecError
 from accelsim.hardware.load import format_frequency, format_rate, load_spec, parse_value
-from accelsim.hardware.spec import PAPER_CONFIGS, AcceptsUnits, Dataflow, HardwareSpec, UnitKind, show_value
+from accelsim.hardware.spec import (
+    PAPER_CONFIGS,
+    AcceptsUnits,
+    Dataflow,
+    HardwareSpec,
+    UnitKind,
+    paper_config_of,
+    same_hardware,
+    show_value,
+)
 from accelsim.units import format_bytes
 
 #: Unit suffixes that ``--set`` lets a path leave out (longest first, so ``_bytes_per_s`` wins).
@@ -168,14 +177,34 @@ def resolve_hardware(hw: str | Path | HardwareSpec | None = None, pe: str | None
     """The spec the command line asks for: ``hw`` (file, built-in name, spec; default the
     paper's 16x16/128KB accelerator), then ``--pe``, then ``--buffer``, then each ``--set`` in
     order, each re-validated. Raises SpecError naming the failing option."""
-    spec = base_spec(hw)
+    base = spec = base_spec(hw)
+    sets = list(sets)
+    changes = []
     if pe is not None:
         spec = apply_pe(spec, pe)
+        changes.append(f"--pe {pe}")
     if buffer is not None:
         spec = apply_buffer(spec, buffer)
+        changes.append(f"--buffer {buffer}")
     for item in sets:
         spec = apply_set(spec, item)
-    return spec
+        changes.append(f"--set {item}")
+    return _relabel(base, spec, changes)
+
+
+def _relabel(base: HardwareSpec, spec: HardwareSpec, changes: list[str]) -> HardwareSpec:
+    """A spec that overrides changed claims no paper configuration it is not: one that now *is* a
+    paper configuration takes that configuration's name; a changed paper configuration becomes
+    ``custom``, with the overrides in its description. A name given with ``--set name=...`` and
+    the name of the user's own file are kept."""
+    if same_hardware(base, spec) or spec.name != base.name:
+        return spec
+    paper = paper_config_of(spec)
+    if paper is not None:
+        return PAPER_CONFIGS[paper]
+    if not any(base.name == p.name for p in PAPER_CONFIGS.values()):
+        return spec
+    return spec.with_changes({"name": "custom", "description": f"{base.name} with {' '.join(changes)}"})
 
 
 # ---- documentation --------------------------------------------------------------------------

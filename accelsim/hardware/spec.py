@@ -486,3 +486,16 @@ PAPER_8X8 = PAPER_16X16.with_changes({
 })
 #: Paper configurations keyed by array shape, in the paper's order (read-only).
 PAPER_CONFIGS: Mapping[str, HardwareSpec] = MappingProxyType({"8x8": PAPER_8X8, "16x16": PAPER_16X16})
+
+
+def same_hardware(a: HardwareSpec, b: HardwareSpec) -> bool:
+    """Whether two specs describe the same accelerator: every field equal but the labels
+    (``name``, ``description``), which change no number."""
+    labels = {"name", "description"}
+    return a.model_dump(exclude=labels) == b.model_dump(exclude=labels)
+
+
+def paper_config_of(spec: HardwareSpec) -> str | None:
+    """The key (``"8x8"``/``"16x16"``) of the paper configuration ``spec`` *is* (:func:`same_hardware`),
+    or ``None``: a spec that merely shares a paper config's array and buffer is not one."""
+    return next((key for key, paper in PAPER_CONFIGS.items() if same_hardware(spec, paper)), None)

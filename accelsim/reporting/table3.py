@@ -28,7 +28,7 @@ from typing import Any
 
 from accelsim import __version__, paper
 from accelsim.errors import WorkloadError
-from accelsim.hardware.spec import HardwareSpec
+from accelsim.hardware.spec import PAPER_CONFIGS, HardwareSpec, paper_config_of
 from accelsim.results import NetworkResult
 
 #: The 13 networks of SqNxt Table 3, in the paper's row order.
@@ -305,7 +305,10 @@ def _configs(specs: Sequence[HardwareSpec]) -> tuple[Config, ...]:
         key = config_key(spec.label) if labels.count(spec.label) == 1 else config_key(label)
         if any(c.key == key for c in configs):
             raise WorkloadError(f"Table 3: two hardware specs share the label {label!r}; give them distinct names")
-        configs.append(Config(key, label, spec, spec.label if spec.label in paper.CONFIGS else None))
+                # compare with the paper's cells only when the spec IS one of its configurations (not merely
+        # the same array and buffer: a 32 GB/s spec is not the paper's 8x8)
+        paper_key = paper_config_of(spec)
+        configs.append(Config(key, label, spec, PAPER_CONFIGS[paper_key].label if paper_key else None))
     return tuple(configs)
 
 

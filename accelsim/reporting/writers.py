@@ -5,8 +5,9 @@ version, the hardware labels and the networks. CSV files start with ``# key: val
 lines (``pandas.read_csv(path, comment="#")`` skips them), JSON files have a ``provenance``
 object, PNG files a ``tEXt`` chunk per key and SVG files Dublin-Core metadata.
 
-Outputs are deterministic: no timestamps, fixed SVG id salt, floats written with ``repr``
-precision, so re-running a report on the same inputs gives byte-identical files.
+Every file is written atomically (:mod:`accelsim.atomic`). Outputs are deterministic: no
+timestamps, fixed SVG id salt, floats written with :data:`FLOAT_DIGITS` significant digits, so
+re-running a report on the same inputs gives byte-identical files, on another machine too.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from accelsim import atomic
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -59,12 +62,23 @@ class Provenance:
         return {k: ", ".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in self.to_dict().items()}
 
 
+#: Significant digits of every float in a report file (CSV and JSON). Enough for any quantity
+#: the model computes (cycles to a tenth of a cycle up to 10^9), few enough that summation-order
+#: noise in the last bits (another numpy/BLAS, another machine) cannot change a byte.
+FLOAT_DIGITS = 10
+
+
+def fixed(value: float) -> float:
+    """``value`` rounded to :data:`FLOAT_DIGITS` significant digits (finite values only)."""
+    return float(f"{value:.{FLOAT_DIGITS}g}") if math.isfinite(value) else value
+
+
 def format_number(value: Any) -> str:
-    """CSV text of a value: blank for ``None``/NaN, ``repr`` precision for floats."""
+    """CSV text of a value: blank for ``None``/NaN, :data:`FLOAT_DIGITS` significant digits for floats."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float):
-        return repr(value)
+        return f"{value:.{FLOAT_DIGITS}g}"
     return str(value)
 
 
@@ -85,9 +99,10 @@ def csv_text(records: Sequence[Mapping[str, Any]], provenance: Provenance | None
 
 
 def _clean(value: Any) -> Any:
-    """JSON-safe copy: NaN/inf become ``None`` (strict JSON has no NaN)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    """JSON-safe copy: NaN/inf become ``None`` (strict JSON has no NaN); other floats are rounded
+    to :data:`FLOAT_DIGITS` significant digits."""
+    if isinstance(value, float):
+        return fixed(value) if math.isfinite(value) else None
     if isinstance(value, Mapping):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -102,10 +117,25 @@ def json_text(data: Mapping[str, Any], provenance: Provenance | None = None) -> 
 
 
 def write_text(path: Path, text: str) -> Path:
-    """Write ``text`` (UTF-8, ``\\n`` line ends), creating parent folders; returns ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8", newline="\n")
-    return path
+    """Atomically write ``text`` (UTF-8, ``\\n`` line ends), creating parent folders; returns ``path``
+    (:func:`accelsim.atomic.write_text`: a reader sees the old file or the new one, never half)."""
+    return atomic.write_text(path, text)
+
+
+def write_dataframe_csv(frame: Any, path: Path | str) -> Path:
+    """Atomically write a pandas DataFrame as CSV (no index), e.g. ``run --csv``; returns the path."""
+    with atomic.atomic_open(path, "w", newline="") as handle:
+        frame.to_csv(handle, index=False, lineterminator="\n")
+    return Path(path)
+
+
+def write_plot(fig: Figure, path: Path | str, dpi: int = 150) -> Path:
+    """Atomically save a figure to ``path`` in the format its extension names (``.png``, ``.svg``,
+    ``.pdf``; PNG when it has none), e.g. ``redistribute --plot``; returns the path."""
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi)
+    return atomic.write_bytes(path, buf.getvalue())
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]], align: str = "") -> str:
@@ -146,7 +176,7 @@ def save_figure(fig: Figure, stem: Path, provenance: Provenance, formats: Sequen
         with matplotlib.rc_context({"svg.hashsalt": "accelsim", "svg.fonttype": "none"}):
             fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
         data = buf.getvalue()
-        path.write_bytes(_stable_svg_ids(data) if fmt == "svg" else data)
+        atomic.write_bytes(path, _stable_svg_ids(data) if fmt == "svg" else data)
         written.append(path)
         # the layout solved while drawing the first format holds for the next ones: freezing it
         # saves a constrained-layout pass per format (the slowest part of drawing these figures)

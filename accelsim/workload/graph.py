@@ -15,6 +15,7 @@ from typing import Any
 
 import networkx as nx
 
+from accelsim import atomic
 from accelsim.errors import WorkloadError
 from accelsim.workload.layer import INPUT, Layer, LayerKind, Shape
 
@@ -158,7 +159,8 @@ class LayerGraph:
         return graph
 
     def save_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        """Write the graph as JSON, atomically (a reader never sees half a file)."""
+        atomic.write_text(path, json.dumps(self.to_dict(), indent=1) + "\n")
 
     @classmethod
     def load_json(cls, path: str | Path) -> LayerGraph:
@@ -179,4 +181,5 @@ class LayerGraph:
             attrs.update(params=self[name].params, macs=self[name].macs, macs_paper=self[name].macs_paper)
             out.add_node(name, **attrs)
         out.add_edges_from(self._graph.edges)
-        nx.write_graphml(out, path)
+        with atomic.atomic_open(path, "wb") as handle:
+            nx.write_graphml(out, handle)

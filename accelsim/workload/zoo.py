@@ -14,6 +14,7 @@ changes the key, so a stale graph can never be served.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -209,11 +210,7 @@ def _export(preset: Any, changed: dict[str, Any], size: int, classes: int) -> La
 
 
 def _write_atomic(path: Path, graph: LayerGraph) -> None:
-    """Write ``graph`` so a reader never sees half a file; an unwritable cache is skipped silently."""
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        graph.save_json(tmp)
-        os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)  # the cache is an optimisation; failing to write it must not fail the export
+    """Write ``graph`` so a reader never sees half a file (``LayerGraph.save_json`` is atomic); an
+    unwritable cache is skipped silently."""
+    with contextlib.suppress(OSError):  # the cache is an optimisation; failing to write it must not fail the export
+        graph.save_json(path)

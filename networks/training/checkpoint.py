@@ -30,6 +30,7 @@ Everything is plain Python data or tensors, so it loads with
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,12 @@ _REQUIRED = ("model_state", "optimizer_state", "epoch", "step_in_epoch", "step",
 _REQUIRED_OPTIONS = ("network", "overrides", "data", "config", "image_size", "num_classes", "mean", "std", "flip")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save_checkpoint(path: str | Path, checkpoint: dict[str, Any]) -> Path:
     """Write ``checkpoint`` to ``path`` atomically (via a temporary file), creating parent folders.
 
@@ -49,13 +56,26 @@ def save_checkpoint(path: str | Path, checkpoint: dict[str, Any]) -> Path:
         CheckpointError: The file cannot be written.
     """
     path = Path(path).expanduser()
-    tmp = path.with_name(path.name + ".tmp")
+    # networks/ never imports accelsim, so this is accelsim.atomic's recipe for one torch file: a
+    # private temporary beside the target, synced, then renamed over it (the old checkpoint
+    # survives a kill, a full disk or a raising torch.save)
+    tmp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"format": FORMAT, **checkpoint}, tmp)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        tmp = Path(tmp_name)
+        with os.fdopen(fd, "wb") as handle:
+            torch.save({"format": FORMAT, **checkpoint}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+        tmp = None
     except OSError as exc:
         raise CheckpointError(f"{path}: cannot write checkpoint ({one_line(exc)})") from exc
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
     return path
 
 
