@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -126,14 +127,88 @@ def test_all_writes_every_report_and_the_readme(tmp_path):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("breakdown", "nosuchnet", "-q"), "unknown network 'nosuchnet'"),
-    (("table3", "--hw", "missing.yaml", "-q"), "missing.yaml"),
-    (("table3", "--energy-scale", "0", "-q"), "--energy-scale"),
+    (("breakdown", "nosuchnet", "-q"), "error: unknown network 'nosuchnet'"),
+    (("table3", "--hw", "missing.yaml", "-q"), "error: missing.yaml: no such file (built-in specs: "),
+    (("table3", "--energy-scale", "0", "-q"), "error: --energy-scale: must be a positive number (got 0)"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message):
     result = invoke(*args)
     assert result.exit_code == 2
-    assert message in result.stderr and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_breakdown_file_names_carry_the_hardware(tmp_path):
+    # issue 13: `report breakdown sqnxt23 --hw 8x8` overwrote the committed 16x16 breakdown
+    for hw in ("16x16", "8x8"):
+        assert invoke("breakdown", "sqnxt23", "--hw", hw, "--out", str(tmp_path), "-q").exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "breakdown_1.0-SqNxt-23_16x16_128KB.csv", "breakdown_1.0-SqNxt-23_16x16_128KB.png",
+        "breakdown_1.0-SqNxt-23_8x8_32KB.csv", "breakdown_1.0-SqNxt-23_8x8_32KB.png"]
+    # a spec that differs from the paper's in any field gets its own file, never the paper's name
+    assert invoke("breakdown", "sqnxt23", "--hw", "8x8", "--set", "clock=1GHz", "--out", str(tmp_path),
+                  "-q").exit_code == 0
+    custom = sorted(p.name for p in tmp_path.glob("breakdown_1.0-SqNxt-23_custom_8x8_32KB_*.csv"))
+    assert len(custom) == 1
+
+
+def test_table3_compares_with_the_paper_only_for_a_paper_config(tmp_path):
+    # issue 13: a 32 GB/s 8x8/32KB spec was scored against the paper's 8x8 cells
+    fast = tmp_path / "fast.yaml"
+    fast.write_text("pe_array: {rows: 8, cols: 8}\nglobal_buffer: {size_bytes: 32KB}\n"
+                    "dram: {bandwidth_bytes_per_s: 32GB/s}\n")
+    result = invoke("table3", "--hw", "16x16", "--hw", str(fast), "--json", "-q")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    configs = {c["label"]: c["paper_config"] for c in data["hardware"].values()}
+    assert configs == {"16x16/128KB": "16x16/128KB", "8x8/32KB": None}
+    v1 = next(r for r in data["rows"] if r["network"] == "1.0-SqNxt-23")
+    assert v1["paper_time_16x16"] == 1.22  # SqNxt Table 3
+    assert v1["paper_time_8x8"] is None and v1["time_dev_pct_8x8"] is None
+    # the paper's own 8x8, given as --pe/--buffer overrides of the 16x16 default, is compared
+    result = invoke("table3", "--hw", "16x16", "--pe", "8x8", "--buffer", "32KB", "--json", "-q")
+    data = json.loads(result.stdout)
+    assert [c["paper_config"] for c in data["hardware"].values()] == ["8x8/32KB"]
+    # the files of a non-paper pair do not overwrite table3.md
+    assert invoke("table3", "--hw", "16x16", "--hw", str(fast), "--out", str(tmp_path), "-q").exit_code == 0
+    names = sorted(p.name for p in tmp_path.glob("table3*.md"))
+    assert len(names) == 1 and names[0].startswith("table3_16x16_128KB+fast_8x8_32KB_")
+
+
+def test_all_refuses_a_folder_holding_other_files(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine\n")
+    result = invoke("all", "--out", str(tmp_path), "-q")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {tmp_path}: is not a report folder (notes.txt); report all replaces its "
+                             "whole --out folder, so give an empty or new folder\n")
+    assert (tmp_path / "notes.txt").read_text() == "mine\n"
+
+
+def test_all_whose_writer_fails_leaves_the_old_set_intact(tmp_path, monkeypatch, cache):
+    out = tmp_path / "reports"
+    assert invoke("all", "--out", str(out), "-q").exit_code == 0
+    old = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device", "figure7.png")
+
+    monkeypatch.setattr(suite, "write_figure7", broken)  # after Table 3 and Figure 6 are written
+    result = invoke("all", "--out", str(out), "--energy-scale", "2", "-q")
+    assert result.exit_code == 2 and result.stderr == "error: figure7.png: No space left on device\n"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == old
+    assert [p.name for p in tmp_path.iterdir()] == ["reports"]  # no staging folder left behind
+
+
+def test_committed_reports_are_what_report_all_writes(tmp_path, cache):
+    """reports/ is byte-identical to a fresh ``accelsim report all`` (same command, so the same
+    provenance): a change of the model's numbers must regenerate reports/ in the same commit."""
+    root = Path(__file__).resolve().parents[1]
+    fresh = suite.report_all(tmp_path / "reports", cache=cache)
+    assert fresh.files[-1][0].name == "README.md"
+    committed = sorted(p.name for p in (root / "reports").iterdir())
+    written = sorted(p.name for p in (tmp_path / "reports").iterdir())
+    assert written == committed, "reports/ holds other files than report all writes: run `accelsim report all`"
+    stale = [n for n in written if (tmp_path / "reports" / n).read_bytes() != (root / "reports" / n).read_bytes()]
+    assert not stale, f"reports/ is stale ({', '.join(stale)} differ): run `accelsim report all` and commit reports/"
 
 
 def test_progress_callback_counts_simulations_and_is_off_without_a_tty():
