@@ -3,7 +3,7 @@
 Source: Gholami, Kwon, Wu, Tai, Yue, Jin, Zhao, Keutzer, *SqueezeNext: Hardware-Aware Neural
 Network Design*, CVPR workshops 2018, arXiv:1803.10615 -- Table 3 (simulated hardware
 performance), Tables 1 and 2 (ImageNet accuracy and params) and the statements around
-Figure 6, as transcribed in ``shared/reference/paper.md``.
+Figure 6, transcribed from the paper.
 
 Rules kept here:
 

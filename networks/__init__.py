@@ -13,7 +13,8 @@ Constructors (imported lazily, with torch, on first access): ``AlexNet``,
 ``SqueezeNextUnit``, ``Fire``.
 
 Naming: every conv / FC / pool module's dotted path, joined with the network's
-``layer_name_sep``, is its layer name in ``shared/reference/zoo_layers.json``.
+``layer_name_sep``, is its layer name in the project's reference layer lists
+(``tests/data/zoo_layers.json``).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Each :class:`Preset` has the paper's exact name (``"1.0-SqNxt-23v5"``), short
 aliases, the constructor family and its keyword ``options``, the input size the
-paper's counts use, and a note on where the definition comes from (facts from
-``shared/reference/networks.md``). This module does not import torch;
+paper's counts use, and a note on where the definition comes from (the networks'
+public definitions: Caffe prototxts, Darknet cfg, TF-slim). This module does not import torch;
 :meth:`Preset.build` imports the family's module on first use.
 
 Alias scheme (names are matched case-insensitively, ignoring ``-``, ``_``,

@@ -1,6 +1,6 @@
 """SqueezeNext (Gholami et al. 2018), the parametric family of the paper.
 
-Structure (official Caffe prototxts; see ``shared/reference/networks.md``):
+Structure (the official SqueezeNext Caffe prototxts, amirgholami/SqueezeNext):
 
 * Stem: conv ``stem_kernel`` x ``stem_kernel``/2, pad 0, 64 channels at every
   width, then a 3/2 max pool with Caffe's ceil rounding. At 227: 7x7 -> 111 -> 55,

@@ -1,6 +1,6 @@
 """The area model (accelsim.hardware.area) against hand derivations from the sourced figures.
 
-Sources (../shared/reference/area.md): Aladdin 40 nm (32x32 multiplier 6,350 um², 32-bit adder
+Sources: Aladdin 40 nm (32x32 multiplier 6,350 um², 32-bit adder
 278 um², register 5.98 um²/bit), CACTI 7 SRAM areas (8/32/128 KB at 65/45/32/22 nm), Eyeriss
 (JSSC 2017: 168 PEs, 0.5 KB RF each, 108 KB buffer, 65 nm, 12.25 mm² core).
 """

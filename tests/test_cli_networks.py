@@ -1,7 +1,7 @@
 """``accelsim networks`` and ``accelsim export`` through typer's CliRunner (stdout and stderr apart).
 
-Expected counts are the reference totals of ``shared/reference/zoo_layers.json`` (networks.md
-"Paper vs computed"), e.g. 1.0-SqNxt-23: 717,280 params, 277,999,808 pure MACs, 281,991,768
+Expected counts are the reference totals of ``tests/data/zoo_layers.json`` (the project's reference
+set; source in ``tests/data/README.md``), e.g. 1.0-SqNxt-23: 717,280 params, 277,999,808 pure MACs, 281,991,768
 paper-convention MACs, 135 layers.
 """
 

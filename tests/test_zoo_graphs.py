@@ -1,4 +1,5 @@
-"""Exported zoo graphs against ``shared/reference/zoo_layers.json``, and the zoo bridge's cache.
+"""Exported zoo graphs against the project's reference layer lists (``tests/data/zoo_layers.json``),
+and the zoo bridge's cache.
 
 Every network of the reference is loaded through ``zoo.load_graph`` (export + cache) and
 compared layer by layer. Layers are matched by name: our dotted module paths with ``.``
@@ -18,9 +19,7 @@ import pytest
 from accelsim.errors import WorkloadError
 from accelsim.workload import LayerGraph, zoo
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "zoo_layers.json"
-if not REFERENCE.is_file():  # the checkout may sit elsewhere than beside ../shared
-    REFERENCE = Path("/work/shared/reference/zoo_layers.json")
+REFERENCE = Path(__file__).resolve().parent / "data" / "zoo_layers.json"  # source: tests/data/README.md
 NETWORKS = json.loads(REFERENCE.read_text())["networks"]
 SEPARATOR = {"AlexNet": "/", "SqueezeNet v1.0": "/", "SqueezeNet v1.1": "/", "Tiny Darknet": "/",
              "MobileNet": "/"}  # SqueezeNext joins with "_"

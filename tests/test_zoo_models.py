@@ -1,7 +1,8 @@
 """Tests of the PyTorch network zoo (``networks``) against the reference facts.
 
-The reference layer lists and totals are ``shared/reference/zoo_layers.json``
-(beside the repository). Conventions (networks.md): params = weights + biases +
+The reference layer lists and totals are ``tests/data/zoo_layers.json`` (the project's reference
+set, drawn from the SqueezeNet/SqueezeNext papers and the networks' public definitions; see
+``tests/data/README.md``). Conventions (the file's ``conventions`` entry): params = weights + biases +
 BN gamma/beta; MACs = sum over conv/FC of ``(Kh*Kw*Cin/groups + 1) * outputs``.
 """
 
@@ -27,9 +28,7 @@ from networks.squeezenet import SqueezeNet
 from networks.squeezenext import SqueezeNext
 
 REPO = Path(__file__).resolve().parents[1]
-ZOO_PATH = REPO.parent / "shared" / "reference" / "zoo_layers.json"
-
-needs_zoo = pytest.mark.skipif(not ZOO_PATH.is_file(), reason=f"{ZOO_PATH} not present")
+ZOO_PATH = REPO / "tests" / "data" / "zoo_layers.json"
 
 
 @cache
@@ -108,12 +107,10 @@ ZOO_PRESETS = [p.name for p in networks.PRESETS if "bypass" not in p.name]
 # ---------------------------------------------------------------- totals ---
 
 
-@needs_zoo
 def test_every_reference_network_has_a_preset() -> None:
     assert sorted(zoo()) == sorted(ZOO_PRESETS)
 
 
-@needs_zoo
 @pytest.mark.parametrize("name", ZOO_PRESETS)
 def test_params_and_macs_match_reference_totals(name: str) -> None:
     totals = zoo()[name]["totals"]
@@ -123,7 +120,6 @@ def test_params_and_macs_match_reference_totals(name: str) -> None:
     assert got.macs == totals["macs_paper_convention"]
 
 
-@needs_zoo
 @pytest.mark.parametrize("name", ZOO_PRESETS)
 def test_layers_match_reference_layer_list(name: str) -> None:
     """Each reference conv/FC/pool layer is a module at the mapped path with the same

@@ -2,8 +2,7 @@
 
 ``area_of(spec)`` gives an :class:`AreaBreakdown` in mm²: the PE array's MACs, the PEs'
 register files, the global buffer, and everything else. The per-component figures are fields
-of ``spec.area`` (each with its source); the SRAM table below is CACTI's. Sources
-(``../shared/reference/area.md`` in the development tree):
+of ``spec.area`` (each with its source); the SRAM table below is CACTI's. Sources:
 
 * **MACs and registers** (``[Aladdin 40 nm]``, the Aladdin tables as packaged by the
   hwcomponents library): a 32x32-bit multiplier is 6,350 um², a 32-bit adder 278 um², a

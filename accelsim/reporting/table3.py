@@ -4,7 +4,7 @@ The arithmetic is kept apart from simulation: :func:`build_table3` takes finishe
 :class:`~accelsim.results.NetworkResult` objects (one per network and configuration), so the
 normalisation and the comparison with the paper can be tested on hand-built results.
 
-Conventions (the paper's, ``shared/reference/paper.md`` section 2):
+Conventions (the paper's, SqNxt Table 3 and its caption):
 
 * **time** is normalised per configuration to the cycles of the fastest network *of this
   table* in that configuration (so the fastest row reads ``x1.00``);

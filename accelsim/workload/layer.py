@@ -5,7 +5,7 @@ norm, bias and activations are attributes of the layer that produces them (they 
 into that layer's output), never layers of their own. Shapes are ``(channels, height, width)``
 for batch size 1; a fully connected layer reads a flattened ``(features, 1, 1)`` input.
 
-Counting conventions (``../shared/reference/networks.md``):
+Counting conventions (those that reproduce the SqueezeNext paper's printed totals):
 
 * ``macs``: pure multiply-accumulates, ``K * Ho * Wo * (C / g) * kh * kw`` for convolutions
   and ``K * C`` for fully connected layers; 0 for pooling, add and concat.
