@@ -1,10 +1,10 @@
 """Our params and MACs against the SqueezeNext paper's Tables 1-3, at the printed precision.
 
 Source: SqNxt (arXiv:1803.10615) Tables 1-3 via ``accelsim.paper``. A count agrees when it
-rounds to the printed digits. Conventions (those of the project's reference layer lists, ``tests/data/zoo_layers.json``): params = weights +
-biases + 2 per BN channel; MACs = pure MACs + 1 per conv/FC output. Every row that does not
-agree is listed in ``MISMATCHES`` with its reason (the reference set's "Mismatches, explained")
-and its signed error as networks.md prints it, so a change in either direction fails.
+rounds to the printed digits. Conventions (those of the project's reference layer lists,
+``tests/data/zoo_layers.json``): params = weights + biases + 2 per BN channel; MACs = pure MACs + 1
+per conv/FC output. Every row that does not agree is listed in ``MISMATCHES`` with its reason and
+its signed error as the project's reference notes print them, so a change in either direction fails.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from accelsim.cli.common import EXIT_USAGE, BufferOption, PeOption, SetOption, cli_errors
+from accelsim.cli.common import EXIT_USAGE, BufferOption, PeOption, SetOption, cli_errors, fail
 
 
 def validate(
@@ -48,6 +48,8 @@ def show(
     pe: PeOption = None,
     buffer: BufferOption = None,
     sets: SetOption = None,
+    list_builtin: Annotated[bool, typer.Option(
+        "--list", help="List the built-in specs and where their YAML files are installed.")] = False,
 ) -> None:
     """Print the resolved spec (file, then --pe, --buffer, --set) as YAML with derived values.
 
@@ -56,7 +58,22 @@ def show(
     """
     from accelsim.hardware import resolve_hardware, spec_to_yaml
 
+    if list_builtin:
+        if file is not None or pe is not None or buffer is not None or sets:
+            fail("--list: takes no FILE, --pe, --buffer or --set")
+        _list_builtin()
+        return
     typer.echo(spec_to_yaml(resolve_hardware(file, pe, buffer, sets or ())), nl=False)
+
+
+def _list_builtin() -> None:
+    from accelsim.hardware import PAPER_CONFIGS
+    from accelsim.hardware.packaged import PACKAGED_DIR, packaged_configs
+
+    typer.echo(f"built-in specs (--hw NAME; their YAML files are in {PACKAGED_DIR}):")
+    for key, path in packaged_configs().items():
+        spec = PAPER_CONFIGS[key]
+        typer.echo(f"{key:<6} {spec.name:<12} {spec.label:<12} {path.name}")
 
 
 def schema(

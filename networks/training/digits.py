@@ -4,7 +4,7 @@
 shipped inside scikit-learn, so no download).  Pixel values 0..16 are scaled to
 0..255; images are upsampled by the transforms, by default to 32x32.  A
 stratified ``val_fraction`` is held out.  Mirroring is disabled since it does
-not preserve digit identity.  Needs ``pip install scikit-learn``.
+not preserve digit identity.  Needs scikit-learn: ``pip install 'accelsim[train]'``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ def load(options: dict[str, str], val_fraction: float, split_seed: int) -> DataS
     try:
         from sklearn.datasets import load_digits
     except ImportError:
-        raise DataError("digits: needs scikit-learn (pip install scikit-learn)") from None
+        raise DataError("digits: needs scikit-learn, which the train extra installs: "
+                        "pip install 'accelsim[train]'") from None
     bunch = load_digits()
     pixels = np.rint(np.asarray(bunch.images, dtype=np.float64) * (255.0 / 16.0)).astype(np.uint8)
     labels = np.asarray(bunch.target, dtype=np.int64)
