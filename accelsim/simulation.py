@@ -217,6 +217,11 @@ def _spec_key(spec: HardwareSpec) -> str:
     return spec.model_dump_json(exclude={"name", "description", "area"})  # area changes no cost
 
 
+def spec_key(spec: HardwareSpec) -> str:
+    """The cache key of ``spec``: every field that can change a cost (not its name, description or area)."""
+    return _spec_key(spec)
+
+
 def _work(layer: Layer, spec: HardwareSpec, fusion: Fusion) -> Work:
     return build_work(layer, spec, dense=fusion.dense, shortcut_tensors=fusion.shortcut_tensors,
                       pooled_shape=fusion.pooled_shape, input_resident=fusion.input_resident,

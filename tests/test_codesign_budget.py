@@ -96,3 +96,23 @@ def test_limits_hold() -> None:
     assert BudgetSet.parse(["params<=0.8M", "cycles<=1.5M"]).holds(Point())
     assert not BudgetSet.parse(["params<=0.8M", "energy<=2.5G"]).holds(Point())
     assert not BudgetSet.parse(["params<=799999"]).holds(Point())
+
+
+def test_area_budget_in_square_millimetres() -> None:
+    from accelsim.codesign.budget import BudgetKey, parse_budget
+
+    for text in ("area<=1.5mm2", "area<=1.5", "area <= 1.5 mm²", "AREA<=1.5MM2"):
+        budget = parse_budget(text)
+        assert (budget.key, budget.value, str(budget)) == (BudgetKey.AREA, 1.5, "area<=1.5mm2")
+    for text, message in (("area<=1.5M", "expected an area in mm² such as 1.5mm2; got '1.5M'"),
+                          ("area=2", "only blocks can be fixed with '='"),
+                          ("area<=0mm2", "value must be > 0")):
+        with pytest.raises(BudgetError, match=message):
+            parse_budget(text)
+
+
+def test_redistribute_refuses_an_area_budget() -> None:
+    from accelsim.codesign import redistribute
+
+    with pytest.raises(BudgetError, match="redistribute runs on one accelerator.*accelsim codesign"):
+        redistribute("sqnxt23v2", budgets=["area<=5mm2"])

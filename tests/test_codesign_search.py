@@ -50,18 +50,19 @@ def test_small_space_against_direct_simulation() -> None:
     ranked = result.ranked()
     assert [c.cycles for c in ranked] == sorted(c.cycles for c in ranked)
     assert [c.pareto for c in ranked] == [not dominated(c, ranked) for c in ranked]
-    # every priced layer is one cache lookup; each miss created one cache entry, so no layer
-    # cost was ever computed twice. Graphs simulated: the 20 candidates, v2-v5 (references at
-    # 21 blocks, outside this space) and v1 (7x7 stem, another family); layers fused into their
-    # producer (the adds, under model.fuse_eltwise) are not priced on their own.
+    # Candidates and the v2-v5 references (21 blocks, outside this space) are composed from their
+    # blocks' distinct layers; v1 (7x7 stem, another family) is simulated whole. Each miss created
+    # one cache entry, so no layer cost was ever computed twice, and the lookups are a fraction of
+    # the layers of all those graphs (a per-graph simulation looks each of them up once; layers
+    # fused into their producer, the adds under model.fuse_eltwise, are not priced on their own).
     builder = make_builder(BASE, {**FAMILY, "depth": (6, 6, 8, 1)})
     refs = [(6, 6, 8, 1), (4, 8, 8, 1), (2, 10, 8, 1), (2, 4, 14, 1)]
     graphs = [builder.build(d) for d in [*(c.depth for c in result.candidates), *refs]]
     graphs.append(load_graph("1.0-SqNxt-23"))
     layers = sum(1 for g in graphs for fusion in plan_fusion(g, SPEC_16).values() if fusion.fused_into is None)
     assert (result.cache_hits, result.cache_misses) == (cache.hits, cache.misses)
-    assert cache.hits + cache.misses == layers
-    assert cache.misses == len(cache) < layers / 5
+    assert cache.misses == len(cache) < layers / 20
+    assert cache.hits + cache.misses < layers / 5
 
 
 def test_paper_variants_and_the_16x16_result(paper_space) -> None:  # type: ignore[no-untyped-def]
@@ -132,7 +133,7 @@ def test_budgets_filter_and_explain_infeasibility() -> None:
 def test_progress_and_dataframe() -> None:
     calls: list[tuple[int, int | None]] = []
     result = redistribute(BASE, SPEC_16, budgets=["blocks=5"], progress=lambda d, t: calls.append((d, t)))
-    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]  # C(4, 3) = 4 vectors
+    assert calls == [(4, 4)]  # C(4, 3) = 4 vectors, composed in one step
     frame = result.to_dataframe()
     assert len(frame) == 4 and list(frame["rank"]) == [1, 2, 3, 4]
     assert {"depth", "params", "macs", "cycles", "time_rel", "energy", "edp", "pareto"} <= set(frame.columns)

@@ -7,6 +7,8 @@ A budget is ``KEY OP VALUE``:
   biases + BN gamma/beta) and pure multiply-accumulates.
 * ``cycles<=1.5e6`` / ``cycles<=1.5M``: simulated cycles per inference.
 * ``energy<=2.5e9`` / ``energy<=2.5G``: simulated energy, in units of one MAC's energy.
+* ``area<=1.5mm2`` (or ``area<=1.5``): the accelerator's silicon area in mm²
+  (``accelsim.hardware.area``); only ``accelsim codesign`` searches hardware, so only it takes one.
 
 Values take an optional decimal suffix ``K`` (1e3), ``M`` (1e6) or ``G`` (1e9): these are
 counts, not memory sizes, so the suffixes are decimal (unlike ``accelsim.units.parse_bytes``).
@@ -38,6 +40,7 @@ class BudgetKey(StrEnum):
     MACS = "macs"  #: pure multiply-accumulates per inference
     CYCLES = "cycles"  #: simulated cycles per inference
     ENERGY = "energy"  #: simulated energy per inference (units of one MAC)
+    AREA = "area"  #: the accelerator's silicon area, mm²
 
     @property
     def needs_simulation(self) -> bool:
@@ -68,7 +71,8 @@ class Budget:
     value: float
 
     def __str__(self) -> str:
-        return f"{self.key.value}{self.relation.value}{format_count(self.value)}"
+        unit = "mm2" if self.key is BudgetKey.AREA else ""
+        return f"{self.key.value}{self.relation.value}{format_count(self.value)}{unit}"
 
     def holds(self, candidate: Measured) -> bool:
         """Whether ``candidate`` meets this limit (block budgets are met by construction)."""
@@ -107,12 +111,24 @@ def parse_budget(text: str) -> Budget:
     relation = Relation.EQ if op in ("=", "==") else Relation.LE
     if relation is Relation.EQ and key is not BudgetKey.BLOCKS:
         raise BudgetError(f"{where}: only blocks can be fixed with '='; write '{name}<={raw}'")
-    value = _parse_value(raw, where)
+    value = _parse_area(raw, where) if key is BudgetKey.AREA else _parse_value(raw, where)
     if key is BudgetKey.BLOCKS and not value.is_integer():
         raise BudgetError(f"{where}: blocks must be a whole number; got {raw!r}")
     if value <= 0:
         raise BudgetError(f"{where}: value must be > 0; got {raw!r}")
     return Budget(key, relation, value)
+
+
+def _parse_area(raw: str, where: str) -> float:
+    """``1.5mm2``, ``1.5 mm²`` or ``1.5``: square millimetres (no K/M/G: areas are not counts)."""
+    text = re.sub(r"\s*mm(2|²|\^2)$", "", raw.strip(), flags=re.IGNORECASE)
+    match = _NUMBER.fullmatch(text)
+    if match is None or match.group(2):
+        raise BudgetError(f"{where}: expected an area in mm² such as 1.5mm2; got {raw!r}")
+    value = float(match.group(1))
+    if not math.isfinite(value):
+        raise BudgetError(f"{where}: value must be finite; got {raw!r}")
+    return value
 
 
 def _parse_value(raw: str, where: str) -> float:

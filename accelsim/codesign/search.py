@@ -8,7 +8,7 @@ hardware with one shared layer cache, ranked by an objective, with the Pareto fr
 (cycles, energy, params).
 
 Flow: ``BudgetSet`` -> ``DepthSpace`` -> (exhaustive | ``heuristic.local_search``) proposing
-depth vectors -> ``VariantBuilder`` stitches each graph -> ``simulate_graph`` prices it ->
+depth vectors -> ``compose`` prices them from their blocks' distinct layers (each simulated once) ->
 budgets, ranking, Pareto -> ``RedistributionResult``.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from accelsim import __version__
-from accelsim.codesign.budget import Budget, BudgetSet, format_count
+from accelsim.codesign.budget import Budget, BudgetKey, BudgetSet, format_count
 from accelsim.codesign.heuristic import LocalSearchOptions, local_search, starting_points
 from accelsim.codesign.pareto import pareto_mask
 from accelsim.codesign.result import (
@@ -47,32 +47,43 @@ FAMILY_OPTIONS = ("width", "stem_kernel", "first_unit", "groups")
 
 
 class CandidateEvaluator:
-    """Prices depth vectors of one family on one accelerator, sharing one layer cache.
+    """Prices depth vectors of one family on one accelerator by composition (``compose``).
 
-    ``evaluate(depth)`` stitches the variant's graph and simulates it; results are memoised
-    by depth, and every layer by its signature (``SimCache``), so a layer shape seen in one
-    candidate is never simulated again in another.
+    ``evaluate_many(depths)`` composes the totals of many depth vectors at once from the
+    prices of their blocks' distinct layers (each simulated once, in ``cache``); results are
+    memoised by depth, so the local search can ask again for free. The totals equal a full
+    simulation of each stitched graph (``tests/test_compose.py``).
     """
 
-    def __init__(self, builder: VariantBuilder, hardware: HardwareSpec, cache: Any) -> None:
-        from accelsim.simulation import simulate_graph
+    def __init__(self, builder: VariantBuilder, hardware: HardwareSpec, cache: Any, name: str = "") -> None:
+        from accelsim.codesign.compose import Composer, FamilySpace
 
         self.builder, self.hardware, self.cache = builder, hardware, cache
-        self._simulate = simulate_graph
+        self.space = FamilySpace(name or "family", builder, ())
+        self.composer = Composer(cache)
         self._seen: dict[Depth, Candidate] = {}
 
     def __contains__(self, depth: object) -> bool:
         """Whether ``depth`` was already priced."""
         return depth in self._seen
 
+    def evaluate_many(self, depths: Iterable[Depth]) -> list[Candidate]:
+        """Candidates for ``depths`` (in order). Raises InfeasibleError if a layer fits no tile."""
+        from accelsim.errors import InfeasibleError
+
+        wanted = [tuple(d) for d in depths]
+        new = list(dict.fromkeys(d for d in wanted if d not in self._seen))
+        if new:
+            c = self.composer.compose(self.space, [self.hardware], candidates=new)
+            for i, depth in enumerate(new):
+                if not c.feasible[i, 0]:
+                    raise InfeasibleError(c.reason(i, 0) or f"depth {list(depth)}: infeasible")
+                self._seen[depth] = Candidate(depth, int(c.params[i]), int(c.macs[i]), int(c.macs_paper[i]),
+                                              float(c.cycles[i, 0]), float(c.energy[i, 0]))
+        return [self._seen[d] for d in wanted]
+
     def evaluate(self, depth: Depth) -> Candidate:
-        if depth not in self._seen:
-            graph = self.builder.build(depth)
-            result = self._simulate(graph, self.hardware, cache=self.cache)
-            # totals from the result, not the graph: NetworkResult already summed params once
-            self._seen[depth] = Candidate(depth, result.params, result.macs, result.macs_paper,
-                                          result.cycles, result.energy)
-        return self._seen[depth]
+        return self.evaluate_many([depth])[0]
 
 
 def _violation(candidate: Candidate, budgets: BudgetSet) -> float:
@@ -221,6 +232,10 @@ def redistribute(
     from accelsim.simulation import SimCache
 
     budget_set = budgets if isinstance(budgets, BudgetSet) else BudgetSet.parse(budgets)
+    area = next((b for b in budget_set.limits if b.key is BudgetKey.AREA), None)
+    if area is not None:
+        raise BudgetError(f"budget {str(area)!r}: redistribute runs on one accelerator, whose area does not "
+                          "depend on the network; search hardware under an area budget with accelsim codesign")
     goal = Objective(objective)
     overrides = {"width": width, "stem_kernel": stem_kernel, "first_unit": first_unit, "groups": groups,
                  "depth": None if depth is None else tuple(depth)}
@@ -230,7 +245,7 @@ def redistribute(
     space = DepthSpace(budget_set.block_totals(sum(base_depth), n_stages, min_per_stage), n_stages, min_per_stage)
     spec = _spec(hardware)
     cache = SimCache() if cache is None else cache
-    evaluator = CandidateEvaluator(make_builder(name, options), spec, cache)
+    evaluator = CandidateEvaluator(make_builder(name, options), spec, cache, name)
 
     done = 0
 
@@ -246,7 +261,10 @@ def redistribute(
 
     if space.size <= exhaustive_limit:
         method = SearchMethod.EXHAUSTIVE
-        evaluated = [evaluate(v, space.size) for v in space]
+        evaluated = evaluator.evaluate_many(space)
+        done = len(evaluated)
+        if progress is not None:
+            progress(done, space.size)
     else:
         method = SearchMethod.LOCAL_SEARCH
         knobs = search_options or LocalSearchOptions()

@@ -51,6 +51,16 @@ def _rename(text: str, stage: int, old: int, new: int) -> str:
     return f"s{stage}u{new}{rest}" if rest[:1] in ("", ".", "_") else text
 
 
+def unit_kind(stage: int, unit: int) -> str:
+    """The block kind of unit ``sSuU``: ``sSu1``, ``sSeven`` (even units) or ``sSodd`` (odd units >= 3)."""
+    return f"s{stage}u1" if unit == 1 else (f"s{stage}even" if unit % 2 == 0 else f"s{stage}odd")
+
+
+def kind_sequence(depth: Sequence[int]) -> list[str]:
+    """The block kinds of a depth vector in execution order (``VariantBuilder.blocks`` without layers)."""
+    return ["stem", *(unit_kind(s, u) for s, units in enumerate(depth, start=1) for u in range(1, units + 1)), "head"]
+
+
 class VariantBuilder:
     """Builds the ``LayerGraph`` of any depth vector of one SqueezeNext family.
 
@@ -134,20 +144,32 @@ class VariantBuilder:
             raise WorkloadError(f"depth: expected {self.n_stages} stages of >= 1 units; got {list(depth)}")
         return vector
 
-    def layers(self, depth: Sequence[int]) -> list[Layer]:
-        """The variant's layers in execution order, without building a graph."""
+    def blocks(self, depth: Sequence[int]) -> list[tuple[str, tuple[Layer, ...]]]:
+        """The variant's layers in execution order, cut into blocks: ``(kind, layers)`` per block.
+
+        Kinds: ``stem``; per stage ``sSu1`` (the first unit), ``sSeven`` (units 2, 4, ...) and
+        ``sSodd`` (units 3, 5, ...), the three unit templates; ``head``. Blocks of one kind
+        have the same layer signatures in every variant, so compositional pricing
+        (``accelsim.codesign.compose``) prices each kind once.
+        """
         vector = self.check_depth(depth)
-        out: list[Layer] = list(self._stem)
+        out: list[tuple[str, tuple[Layer, ...]]] = [("stem", tuple(self._stem))]
         source = self._templates[(1, 1)].external
         for stage, units in enumerate(vector, start=1):
             for unit in range(1, units + 1):
-                out.extend(self._unit(stage, unit, source))
+                out.append((unit_kind(stage, unit), self._unit(stage, unit, source)))
                 source = self.output_of(stage, unit)
+        head = []
         for layer in self._head:
             if self._last_output in layer.inputs:
                 layer = replace(layer, inputs=tuple(source if s == self._last_output else s for s in layer.inputs))
-            out.append(layer)
+            head.append(layer)
+        out.append(("head", tuple(head)))
         return out
+
+    def layers(self, depth: Sequence[int]) -> list[Layer]:
+        """The variant's layers in execution order, without building a graph."""
+        return [layer for _, block in self.blocks(depth) for layer in block]
 
     def build(self, depth: Sequence[int]) -> LayerGraph:
         """The shape-checked ``LayerGraph`` of ``depth`` (same layers as a direct export)."""

@@ -1,0 +1,96 @@
+"""Pricing distinct layers: the one separable, pure step of compositional pricing.
+
+**The entry point is** :func:`price_jobs` ``(jobs) -> list[LayerPrice]``. A :class:`LayerJob` is a
+compact, picklable record: a layer's description (``accelsim.workload.layer.Layer``, a frozen
+dataclass of shapes and names, no torch objects), its network context (``Fusion``: fused
+shortcut reads, a fused pool, a dense first conv, resident input/output and the buffer words
+reserved for them), the ``HardwareSpec`` (a pydantic model) and the dataflow option. The
+function returns one :class:`LayerPrice` (cycles, energy in MAC units, DRAM words, or why the
+layer does not fit) per job, in order. It is pure: the same jobs give the same prices in any
+process and any order, so a caller may split the list over workers (a Dask executor, issue 12)
+and concatenate the results. :func:`job_key` identifies jobs that price identically, so a
+caller can send each distinct (layer signature, context, spec) once.
+
+``accelsim.codesign.compose`` builds the jobs of a whole co-design space (every distinct block
+layer on every hardware point), hands them to ``price_jobs`` (or any function with its
+signature: ``Composer(pricer=...)``), and composes candidates from the prices by vectorised sums.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from accelsim.errors import InfeasibleError
+from accelsim.hardware.spec import HardwareSpec
+from accelsim.simulation import Fusion, SimCache, simulate_layer, spec_key
+from accelsim.workload.layer import Layer
+
+
+@dataclass(frozen=True, slots=True)
+class LayerJob:
+    """One layer to price: its shapes, its network context, the spec and the dataflow option."""
+
+    layer: Layer
+    fusion: Fusion
+    spec: HardwareSpec
+    dataflow: str = "auto"
+
+
+@dataclass(frozen=True, slots=True)
+class LayerPrice:
+    """What one job costs: ``cycles``, ``energy`` (MAC units), ``dram_words``; ``reason`` if infeasible.
+
+    An infeasible layer (no tile fits the buffer) has zero costs and the one-line reason.
+    """
+
+    cycles: float
+    energy: float
+    dram_words: float
+    reason: str | None = None
+
+    @property
+    def feasible(self) -> bool:
+        return self.reason is None
+
+
+FREE = LayerPrice(0.0, 0.0, 0.0)
+
+
+def job_key(job: LayerJob, key_of_spec: str | None = None) -> tuple[Any, ...]:
+    """Jobs with equal keys price identically (the layer's name and fused-into target are not in it).
+
+    ``key_of_spec``: ``spec_key(job.spec)`` if the caller has it (it is the slow part).
+    """
+    f = job.fusion
+    if f.fused_into is not None:
+        return ("fused",)
+    return (job.layer.signature, f.shortcut_tensors, f.pooled_shape, f.dense, f.input_resident, f.output_resident,
+            f.reserved_words, key_of_spec if key_of_spec is not None else spec_key(job.spec), job.dataflow)
+
+
+def price_jobs(jobs: Sequence[LayerJob] | Iterable[LayerJob], cache: SimCache | None = None) -> list[LayerPrice]:
+    """Price every job (``simulate_layer`` with its context); one ``LayerPrice`` per job, in order.
+
+    Pure: no state survives the call unless ``cache`` (a ``SimCache``) is passed, and then only
+    memoised layer costs, which do not change any price.
+    """
+    cache = cache if cache is not None else SimCache()
+    keys: dict[int, str] = {}
+    out: list[LayerPrice] = []
+    for job in jobs:
+        if job.fusion.fused_into is not None:
+            out.append(FREE)
+            continue
+        key = keys.get(id(job.spec))
+        if key is None:
+            key = keys[id(job.spec)] = spec_key(job.spec)
+        try:
+            r = simulate_layer(job.layer, job.spec, dataflow=job.dataflow, fusion=job.fusion, cache=cache,
+                               spec_key=key)
+        except InfeasibleError as exc:
+            out.append(LayerPrice(0.0, 0.0, 0.0, str(exc)))
+        else:
+            out.append(LayerPrice(r.cycles, r.energy.total, r.dram_words))
+    return out
