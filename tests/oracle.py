@@ -178,7 +178,7 @@ def _ws_tile(work: Work, spec: HardwareSpec, k_ch: list[int], c_ch: list[int], y
                     if (k, y, x) in written:
                         out.gb_array += psum  # ... after reading the previous one
                     written.add((k, y, x))
-    if spec.model.ws_weight_double_buffer:
+    if spec.ws_weight_double_buffered:
         out.compute_cycles += passes * max(t, pr) + 2 * pr + pc - 1
     else:
         out.compute_cycles += passes * (t + 2 * pr + pc - 1)

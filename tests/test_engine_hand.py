@@ -15,6 +15,7 @@ from __future__ import annotations
 import pytest
 
 from accelsim.engine import MODELS, build_work, map_fixed
+from accelsim.errors import SpecError
 from accelsim.hardware.spec import REFERENCE, Dataflow, HardwareSpec
 from accelsim.simulation import simulate_layer
 from accelsim.workload.layer import Layer
@@ -49,6 +50,31 @@ def test_1x1_conv_ws_and_os() -> None:
     auto = simulate_layer(layer, HAND)
     assert auto.dataflow is Dataflow.OS
     assert [(a.dataflow, round(a.cycles, 3)) for a in auto.alternatives] == [(Dataflow.WS, 175.352)]
+
+
+def test_register_file_bounds_the_pe_state_and_ws_weight_double_buffering() -> None:
+    # The layer above. Per-PE state [A]: WS holds weight + input + partial sum (1 word each at
+    # psum_words=1) = 3 words, + 1 for the next pass's weight when double-buffered; OS holds weight +
+    # input + accumulator = 3. 16-bit words: 8 B = 4 words double-buffers WS, 6 B = 3 words cannot.
+    layer = Layer("pw", "conv", ("data",), (8, 6, 6), (8, 6, 6))
+    roomy = HAND.with_changes({"pe_array.register_file_bytes": 8})
+    assert (roomy.rf_words, roomy.pe_state_words(Dataflow.WS), roomy.ws_weight_double_buffered) == (4, 3, True)
+    assert simulate_layer(layer, roomy, dataflow="ws").compute_cycles == 155  # as with 512 B above
+    tight = HAND.with_changes({"pe_array.register_file_bytes": 6})
+    assert (tight.rf_words, tight.ws_weight_double_buffered) == (3, False)
+    # no double buffering: every pass loads its weights, passes*(T + 2*Pr + Pc - 1) = 4*(36 + 11) = 188,
+    # and T = 188 + 20 + 0.352 = 208.352
+    ws = simulate_layer(layer, tight, dataflow="ws")
+    assert ws.compute_cycles == 188 and ws.cycles == pytest.approx(208.352)
+    # OS keeps its 3-word state: unchanged (132 compute cycles, as above)
+    assert simulate_layer(layer, tight, dataflow="os").compute_cycles == pytest.approx(132)
+    # 4 B = 2 words holds neither dataflow: the spec is refused, naming the field
+    with pytest.raises(SpecError, match=r"^pe_array\.register_file_bytes: 4 B \(2 words\) holds no allowed "
+                                        r"dataflow's per-PE state \(words needed: WS 3, OS 3\)$"):
+        HAND.with_changes({"pe_array.register_file_bytes": 4})
+    # 32-bit partial sums need one word more each
+    with pytest.raises(SpecError, match=r"6 B \(3 words\) .* \(words needed: WS 4, OS 4\)$"):
+        HAND.with_changes({"model.psum_words": 2, "pe_array.register_file_bytes": 6})
 
 
 def test_1x1_conv_ws_energy() -> None:

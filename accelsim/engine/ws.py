@@ -57,7 +57,7 @@ class WSCompute:
         xs, xn = nest.x.classes()
         stream = ys[:, :, None, None] * xs[None, None, :, :]  # T of every (y-class, x-class) tile
         mult = yn[:, :, None, None] * xn[None, None, :, :]
-        if spec.model.ws_weight_double_buffer:
+        if spec.ws_weight_double_buffered:  # the flag, if the register file has room for the next weight
             stream_sum = (mult * np.maximum(stream, pr)).sum(axis=(1, 3))
             self.tile_overhead = 2 * pr + pc - 1
         else:

@@ -22,7 +22,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from accelsim.errors import SpecError
@@ -114,8 +114,11 @@ class PEArray(_Strict):
                       description="PE columns Pc: split output channels in WS, output columns in OS [paper §3]")
     mac_bits: int = Field(16, ge=4, le=64, strict=True,
                           description="word width of MACs, activations, weights and partial sums, bits [paper §3]")
-    register_file_bytes: int = Field(512, ge=0, strict=True, json_schema_extra=AcceptsUnits(UnitKind.SIZE),
-                                     description="register file per PE, bytes [A] (Eyeriss: 0.5 KB)")
+    register_file_bytes: int = Field(
+        512, ge=0, strict=True, json_schema_extra=AcceptsUnits(UnitKind.SIZE),
+        description="register file per PE, bytes; must hold a dataflow's per-PE state (WS: weight, input, "
+                    "partial sum, + the next weight to double-buffer; OS: input, weight, accumulator) [A] "
+                    "(Eyeriss: 0.5 KB)")
 
     @field_validator("register_file_bytes", mode="before")
     @classmethod
@@ -254,6 +257,16 @@ class HardwareSpec(_Strict):
     def _clock(cls, value: Any) -> Any:
         return _parse_units(value, UnitKind.FREQUENCY)
 
+    @model_validator(mode="after")
+    def _register_file_holds_a_dataflow(self) -> HardwareSpec:
+        if not any(self.fits_register_file(d) for d in self.dataflows):
+            need = ", ".join(f"{d.value.upper()} {self.pe_state_words(d)}" for d in self.dataflows)
+            raise PydanticCustomError(
+                "register_file",
+                "{got} B ({words} words) holds no allowed dataflow's per-PE state (words needed: {need})",
+                {"got": self.pe_array.register_file_bytes, "words": self.rf_words, "need": need})
+        return self
+
     @field_validator("dataflows")
     @classmethod
     def _dataflows(cls, value: tuple[Dataflow, ...]) -> tuple[Dataflow, ...]:
@@ -278,6 +291,30 @@ class HardwareSpec(_Strict):
     def dram_words_per_cycle(self) -> float:
         """DRAM bandwidth in words per clock cycle (16 GB/s at 1 GHz, 2 B words: 8)."""
         return self.dram.bandwidth_bytes_per_s / (self.clock_hz * self.word_bytes)
+
+    @property
+    def rf_words(self) -> int:
+        """Register-file capacity of one PE, in whole words."""
+        return int(self.pe_array.register_file_bytes // self.word_bytes)
+
+    def pe_state_words(self, dataflow: Dataflow) -> int:
+        """Words one PE must hold to run ``dataflow`` (the smallest state, no double buffering).
+
+        WS: its stationary weight, the input word passing through and the partial sum passing
+        through (``psum_words``). OS: the broadcast weight, its input word and its output's
+        accumulator (``psum_words``). Streaming layers (compare/add) hold two operands. [A]
+        """
+        return 2 + (0 if dataflow is Dataflow.STREAM else self.model.psum_words)
+
+    def fits_register_file(self, dataflow: Dataflow) -> bool:
+        """Whether one PE's register file holds ``dataflow``'s per-PE state."""
+        return self.pe_state_words(dataflow) <= self.rf_words
+
+    @property
+    def ws_weight_double_buffered(self) -> bool:
+        """WS loads the next pass's weights while streaming: ``model.ws_weight_double_buffer`` and a
+        register file with room for a second weight next to the WS state."""
+        return self.model.ws_weight_double_buffer and self.pe_state_words(Dataflow.WS) + 1 <= self.rf_words
 
     @property
     def os_input_width(self) -> int:
@@ -415,6 +452,8 @@ def _bound(value: Any, in_bytes: bool) -> Any:
 def _problem(error: Mapping[str, Any], raw: Any) -> tuple[tuple[Any, ...], str]:
     loc = tuple(k for k in error["loc"] if isinstance(k, str | int))
     kind, ctx = error["type"], dict(error.get("ctx") or {})
+    if kind == "register_file":  # a whole-spec check, reported at the field it is about
+        return ("pe_array", "register_file_bytes"), error["msg"]
     if kind == "extra_forbidden":
         model = _section_model(loc[:-1])
         known = closest_first(str(loc[-1]), model.model_fields) if model else []
