@@ -316,7 +316,7 @@ def plan_residency(graph: LayerGraph, spec: HardwareSpec, layers: list[Layer], p
     fits (with or without the reservation) gets no residency and fails as before.
     """
     absorbed = {f.fused_into: name for name, f in plan.items() if f.fused_into is not None}
-    running = [layer for layer in layers if plan[layer.name].fused_into is None and layer.kind is not LayerKind.CONCAT]
+    running = [layer for layer in layers if plan[layer.name].fused_into is None and not layer.kind.is_free]
 
     def fits(layer: Layer, fusion: Fusion) -> bool:
         return min_buffer_words(_work(layer, spec, fusion), spec) <= spec.buffer_words

@@ -204,8 +204,10 @@ class _Mul(nn.Module):
 
 
 @pytest.mark.parametrize(("inner", "message"), [
-    (nn.Upsample(scale_factor=2), "block: unsupported op Upsample; supported: Conv2d, Linear"),
-    (nn.Conv2d(3, 4, 3, dilation=2), "block: unsupported dilation (2, 2)"),
+    (nn.Upsample(scale_factor=2, mode="bicubic"), "block: unsupported interpolate mode 'bicubic'"),
+    (nn.Upsample(scale_factor=1.5), "block: resize 8 -> 12 is not an integer scale"),
+    (nn.PixelShuffle(2), "block: unsupported op PixelShuffle; supported: Conv2d (groups, dilation, padding), "
+                         "ConvTranspose2d, Linear"),
     (nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect"), "block: unsupported padding_mode 'reflect'"),
     (nn.Conv2d(3, 4, 2, padding="same"), "block: padding='same' with even kernel (2, 2)"),
     (nn.AdaptiveAvgPool2d(3), "block: adaptive pool 8x8 -> 3x3 has uneven windows"),

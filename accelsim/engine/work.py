@@ -19,6 +19,26 @@ Grouped convolutions (model.md 3.1):
 Streaming layers (pooling, a standalone add) are packed works with one channel per group,
 no weights and ``n_inputs`` operand tensors.
 
+Layer kinds that map onto these works (the argument for each is physical, not a fit):
+
+* **dilated conv** (stride 1, dilation ``d``): the output rows ``y = r (mod d)`` read only the
+  input rows ``= r - p (mod d)``, so the layer is ``d_h * d_w`` dense convs with the same
+  kernel on ``ceil(H / d)``-row sub-maps (space-to-batch, as TensorFlow runs atrous conv);
+  ``reps`` multiplies by ``d_h * d_w``. Exact when ``d`` divides the map; else the phases are
+  rounded up to the largest one.
+* **transposed conv** (stride ``s``): each of the ``s_h * s_w`` output phases is a dense conv
+  of kernel ``ceil(k / s)`` over the input map (sub-pixel decomposition, Shi et al. 2016), so
+  no MAC is spent on the zeros a naive zero-insertion would multiply. Exact when ``s``
+  divides ``k``.
+* **resize**: a streaming layer tiled over the coarser grid. Upsampling by ``s`` walks the
+  input map, each position writing its ``s`` x ``s`` outputs (1 x 1 window for nearest, 2 x 2
+  for bilinear's neighbours); downsampling walks the output map with stride ``s``. Nearest
+  does no arithmetic; bilinear does 4 multiply-accumulates per output element. Its output
+  tile is counted on that grid, so an upsample's buffer footprint understates the output
+  tile by ``s^2`` (the written words are counted in full).
+* **transpose** (permute): a streaming pass that reads every element once and writes it once
+  in the new order, with no arithmetic. **reshape** (a view) is free, like a concat.
+
 Inter-layer residency (``model.activation_residency``, planned by
 ``accelsim.simulation.plan_fusion``): a resident input is already in the global buffer (the
 previous layer left it there), so it costs no DRAM words and no staging tile; a resident
@@ -164,7 +184,7 @@ def build_work(
         raise ValueError(f"{layer.name}: reserved_words must be >= 0; got {reserved_words}")
     common = dict(name=layer.name, in_hw=(h, w), out_hw=(ho, wo), input_resident=input_resident,
                   output_resident=output_resident, reserved_words=reserved_words)
-    if layer.kind is LayerKind.CONCAT:
+    if layer.kind.is_free:
         return Work(kind=WorkKind.FREE, groups=1, k_per_group=k, c_per_group=c, reps=1, kernel=(1, 1),
                     stride=(1, 1), padding=(0, 0), has_weights=False, **common)
     if layer.kind.is_pool or layer.kind is LayerKind.ADD:
@@ -180,14 +200,31 @@ def build_work(
         return Work(kind=WorkKind.STREAM, groups=k, k_per_group=1, c_per_group=1, reps=1, kernel=kernel,
                     stride=stride, padding=padding, n_inputs=n_inputs, has_weights=False,
                     final_out_words=k * ho * wo, ops=ops, **common)
+    if layer.kind in (LayerKind.RESIZE, LayerKind.TRANSPOSE):
+        return _stream_movement(layer, common)
     kernel, stride, padding = layer.kernel, layer.stride, layer.padding
+    phases = 1  # sub-convolutions of a dilated or transposed conv (module docstring)
     if layer.kind is LayerKind.FC:  # a 1x1 conv on a 1x1 map
         kernel, stride, padding = (1, 1), (1, 1), (0, 0)
+    elif layer.kind is LayerKind.DECONV:
+        kernel = tuple(-(-kk // s) for kk, s in zip(layer.kernel, layer.stride, strict=True))  # type: ignore
+        out_hw = tuple(-(-o // s) for o, s in zip((ho, wo), layer.stride, strict=True))
+        padding = tuple(max(o - i + kk - 1, 0) // 2 for o, i, kk in zip(out_hw, (h, w), kernel, strict=True))
+        phases, stride, (ho, wo) = layer.stride[0] * layer.stride[1], (1, 1), out_hw  # type: ignore
+    elif layer.dilation != (1, 1):
+        d = layer.dilation
+        in_hw = tuple(-(-n // di) for n, di in zip((h, w), d, strict=True))
+        out_hw = tuple(-(-n // di) for n, di in zip((ho, wo), d, strict=True))
+        padding = tuple(-(-p // di) for p, di in zip(padding, d, strict=True))
+        phases, (h, w), (ho, wo) = d[0] * d[1], in_hw, out_hw  # type: ignore
+    if phases > 1:
+        common.update(in_hw=(h, w), out_hw=(ho, wo))
     g = layer.groups
     cg, kg = c // g, k // g
     packed = g > 1 and pack_factor(cg, kg, spec) >= 2
-    groups, reps = (g, 1) if packed else (1, g)
-    final = (pooled_shape[0] * pooled_shape[1] * pooled_shape[2]) // reps if pooled_shape else k * ho * wo // reps
+    groups, reps = (g, phases) if packed else (1, g * phases)
+    words = pooled_shape[0] * pooled_shape[1] * pooled_shape[2] if pooled_shape else k * ho * wo * phases
+    final = words // reps
     return Work(
         kind=WorkKind.CONV,
         groups=groups,
@@ -203,3 +240,25 @@ def build_work(
         macs=layer.macs,
         **common,
     )
+
+
+def _stream_movement(layer: Layer, common: dict) -> Work:  # type: ignore[type-arg]
+    """A resize or transpose as a streaming work (module docstring)."""
+    c, h, w = layer.in_shape
+    k, ho, wo = layer.out_shape
+    out_words = k * ho * wo
+    if layer.kind is LayerKind.TRANSPOSE:  # read each element once, write it once
+        grid, kernel, stride, ops = (h, w), (1, 1), (1, 1), 0
+    else:
+        taps = 2 if layer.mode == "bilinear" else 1
+        grid_l, stride_l = [], []
+        for n_in, n_out in ((h, ho), (w, wo)):
+            up = n_out >= n_in
+            grid_l.append(n_in if up else n_out)
+            stride_l.append(1 if up else n_in // n_out)
+        grid, kernel, stride = tuple(grid_l), (taps, taps), tuple(stride_l)
+        ops = 4 * out_words if layer.mode == "bilinear" else 0
+    common = {**common, "out_hw": grid}
+    return Work(kind=WorkKind.STREAM, groups=c, k_per_group=1, c_per_group=1, reps=1, kernel=kernel,
+                stride=stride, padding=(0, 0), n_inputs=1, has_weights=False, final_out_words=out_words,
+                ops=ops, **common)

@@ -38,15 +38,11 @@ from torch import nn
 
 import accelsim
 from accelsim.errors import ExportError, WorkloadError
+from accelsim.workload import ops
 from accelsim.workload.graph import LayerGraph
 from accelsim.workload.layer import INPUT, Layer, LayerKind, Shape
 
-SUPPORTED = (
-    "Conv2d, Linear, BatchNorm2d/1d (after conv/linear), MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, "
-    "AdaptiveMaxPool2d, activations (ReLU, ReLU6, LeakyReLU, Sigmoid, Tanh, SiLU, GELU, Hardswish, "
-    "Hardsigmoid, ELU), Dropout, Identity, LocalResponseNorm, Flatten, add, cat(dim=1), "
-    "flatten/view/reshape/squeeze, mean over (H, W)"
-)
+SUPPORTED = ops.supported("torch")
 
 _ACTIVATIONS: dict[type, str] = {
     nn.ReLU: "relu", nn.ReLU6: "relu6", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.SiLU: "silu",
@@ -54,7 +50,7 @@ _ACTIVATIONS: dict[type, str] = {
 }
 _POST_OPS: dict[type, str] = {
     nn.Dropout: "dropout", nn.Dropout2d: "dropout", nn.AlphaDropout: "dropout",
-    nn.Identity: "identity", nn.LocalResponseNorm: "lrn",
+    nn.Identity: "identity", nn.LocalResponseNorm: "lrn", nn.Softmax: "softmax",
 }
 # canonical op -> (positional parameter names, defaults) of its functional form
 _SIGNATURES: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
@@ -71,6 +67,9 @@ _SIGNATURES: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "act": (("input",), {}),
     "post_op": (("input",), {"post_op": "dropout"}),
     "reshape": (("input",), {}),
+    "permute": (("input",), {}),
+    "interpolate": (("input", "size", "scale_factor", "mode", "align_corners"),
+                    {"size": None, "scale_factor": None, "mode": "nearest", "align_corners": None}),
     "query": (("input",), {}),
 }
 # call_function target or ".method" -> canonical op (``act:<name>`` for activations)
@@ -83,7 +82,10 @@ _FUNCTIONS: dict[Any, str] = {
     F.leaky_relu: "leaky_relu", F.dropout: "post_op", F.dropout2d: "post_op",
     torch.flatten: "reshape", torch.reshape: "reshape", torch.squeeze: "reshape",
     ".flatten": "reshape", ".view": "reshape", ".reshape": "reshape", ".squeeze": "reshape",
-    ".contiguous": "reshape", getattr: "query", ".size": "query", ".dim": "query",
+    ".contiguous": "reshape", torch.unsqueeze: "reshape", ".unsqueeze": "reshape",
+    torch.permute: "permute", torch.transpose: "permute", ".permute": "permute", ".transpose": "permute",
+    F.interpolate: "interpolate", F.softmax: "post_op", torch.softmax: "post_op", ".softmax": "post_op",
+    getattr: "query", ".size": "query", ".dim": "query",
     F.relu: "act:relu", torch.relu: "act:relu", torch.relu_: "act:relu", ".relu": "act:relu",
     ".relu_": "act:relu", F.relu6: "act:relu6", torch.sigmoid: "act:sigmoid", F.sigmoid: "act:sigmoid",
     ".sigmoid": "act:sigmoid", torch.tanh: "act:tanh", F.tanh: "act:tanh", ".tanh": "act:tanh",
@@ -103,7 +105,7 @@ class _Value:
     @property
     def shape(self) -> Shape:
         """``(C, H, W)``; a flattened ``(1, F)`` tensor is ``(F, 1, 1)``."""
-        return self.dims[1:] if len(self.dims) == 4 else (self.dims[1], 1, 1)  # type: ignore[return-value]
+        return ops.tensor_shape("tensor", self.dims)
 
     def meta(self) -> torch.Tensor:
         return torch.empty(self.dims, device="meta")
@@ -114,24 +116,19 @@ def _pair(value: int | Sequence[int]) -> tuple[int, int]:
 
 
 def _out_size(where: str, size: int, kernel: int, stride: int, pad: int, *, ceil_mode: bool = False,
-              pool: bool = False) -> int:
-    """torch's conv/pool output size along one axis (dilation 1), with torch's validity checks.
+              pool: bool = False, dilation: int = 1) -> int:
+    """torch's conv/pool output size along one axis (``accelsim.workload.ops``), with torch's validity checks.
 
     ``floor((size + 2 pad - kernel [+ stride - 1 if ceil_mode]) / stride) + 1``; in ceil mode the
     last window must start inside the input or its left padding. A conv needs the padded input to
     hold one kernel; a pool only needs one output (its window may overhang in ceil mode).
     """
-    span = size + 2 * pad - kernel
-    if pool and pad > kernel // 2:
-        raise ExportError(f"{where}: padding {pad} exceeds half the kernel {kernel}")
-    if not pool and span < 0:
-        raise ExportError(f"{where}: kernel {kernel} is larger than the padded input {size + 2 * pad}")
-    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
-    if ceil_mode and (out - 1) * stride >= size + pad:
-        out -= 1
-    if out < 1:
-        raise ExportError(f"{where}: input {size} is too small for kernel {kernel}, stride {stride}, pad {pad}")
-    return out
+    try:
+        if pool:
+            return ops.pool_out(where, size, kernel, stride, pad, pad, ceil_mode)
+        return ops.conv_out(where, size, kernel, stride, pad, pad, dilation)
+    except WorkloadError as exc:
+        raise ExportError(str(exc)) from None
 
 
 def _lookup(table: Mapping[type, str], module: nn.Module) -> str | None:
@@ -143,6 +140,13 @@ def _module_call(m: nn.Module, x: Any) -> tuple[str, dict[str, Any]] | None:
     """A module call as (canonical op, bound arguments), or ``None`` if unsupported."""
     if isinstance(m, nn.Conv2d):
         return "conv", {"input": x, "module": m}
+    if isinstance(m, nn.ConvTranspose2d):
+        return "deconv", {"input": x, "module": m}
+    if isinstance(m, nn.Upsample):
+        return "interpolate", {"input": x, "size": m.size, "scale_factor": m.scale_factor, "mode": m.mode,
+                               "align_corners": m.align_corners}
+    if isinstance(m, nn.PReLU):
+        return "act", {"input": x, "act": "prelu"}
     if isinstance(m, nn.Linear):
         return "linear", {"input": x, "module": m}
     if isinstance(m, nn.BatchNorm2d | nn.BatchNorm1d):
@@ -178,8 +182,10 @@ def _function_call(node: torch.fx.Node, args: tuple[Any, ...], kwargs: dict[str,
         op, kwargs = "act", {**kwargs, "act": op[4:]}
     names, defaults = _SIGNATURES[op]
     bound = {**defaults, **dict(zip(names, args, strict=False)), **kwargs}
+    if op == "post_op" and "softmax" in str(getattr(node.target, "__name__", node.target)):
+        bound["post_op"] = "softmax"
     rest = args[len(names):]
-    if op == "reshape":  # replay the exact call on the meta tensor
+    if op in ("reshape", "permute"):  # replay the exact call on the meta tensor
         method = str(node.target)
         bound["fn"] = ((lambda t: node.target(t, *rest, **kwargs)) if node.op == "call_function"  # type: ignore
                        else (lambda t: getattr(t, method)(*rest, **kwargs)))
@@ -194,9 +200,9 @@ class _Exporter:
 
     def __init__(self, root: nn.Module, graph: torch.fx.Graph, input_shape: Shape) -> None:
         self.root, self.graph, self.input_shape = root, graph, input_shape
-        self.drafts: dict[str, dict[str, Any]] = {}
-        # layer -> the node whose output is the layer's final output (after its folded ops)
-        self.tail: dict[str, torch.fx.Node] = {}
+        # layer drafts and, per layer, the node whose output is its final output (after folds)
+        self.layers = ops.Drafts()
+        self.drafts = self.layers.drafts
         self.module_paths = {str(n.target) for n in graph.nodes if n.op == "call_module"}
 
     def run(self) -> list[Layer]:
@@ -212,7 +218,7 @@ class _Exporter:
                 args = torch.fx.node.map_arg(node.args, env.__getitem__)
                 kwargs = torch.fx.node.map_arg(node.kwargs, env.__getitem__)
                 env[node] = self._call(node, args, kwargs)
-        return [Layer(**draft) for draft in self.drafts.values()]
+        return self.layers.layers()
 
     def _call(self, node: torch.fx.Node, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if node.op == "call_module":
@@ -230,6 +236,8 @@ class _Exporter:
             raise ExportError(f"{where}: unsupported op {what}; supported: {SUPPORTED}")
         op, bound = call
         x = bound.get("input")
+        if op in ("conv", "deconv") and getattr(bound["module"], "padding_mode", "zeros") != "zeros":
+            raise ExportError(f"{where}: unsupported padding_mode {bound['module'].padding_mode!r}; only 'zeros'")
         if op not in ("add", "cat") and not isinstance(x, _Value):
             raise ExportError(f"{where}: {what} on a non-tensor input")
         return getattr(self, f"_op_{op}")(node, where, x, bound)
@@ -251,70 +259,91 @@ class _Exporter:
             source = self._scope(node)
             base = f"{source}.{kind.value}" if source else kind.value
         # module paths are reserved for their modules; repeats and clashes get _1, _2, ...
-        name, n = base, 0
-        while name in self.drafts or name == INPUT or (name in self.module_paths and name != source):
-            n += 1
-            name = f"{base}_{n}"
+        name = self.layers.unique(base, self.module_paths, owner=source)
         value = _Value(out, name, node)
-        self.drafts[name] = {"name": name, "kind": kind, "inputs": tuple(v.layer for v in inputs),
-                             "in_shape": inputs[0].shape, "out_shape": value.shape, "post_ops": [],
-                             "source": source, **fields}
-        self.tail[name] = node
+        self.layers.add(name, node, kind=kind, inputs=tuple(v.layer for v in inputs), in_shape=inputs[0].shape,
+                        out_shape=value.shape, source=source, **fields)
         return value
 
     def _fold(self, node: torch.fx.Node, where: str, x: _Value, field: str, value: Any,
               out: tuple[int, ...] | None = None) -> _Value:
         """Record ``field`` (``act``, ``bn`` or ``post_ops``) on the layer that produced ``x``."""
         result = _Value(x.dims if out is None else out, x.layer, node)
-        if x.layer == INPUT:
-            if field == "post_ops":  # a cost-free op on the image changes nothing
-                return result
-            raise ExportError(f"{where}: {field} on the network input cannot fold into a producing layer")
-        draft = self.drafts[x.layer]
-        alone = self.tail[x.layer] is x.node and len(x.node.users) == 1
-        if field == "post_ops":
-            if draft["post_ops"][-1:] != [value]:
-                draft["post_ops"].append(value)
-        elif not alone:
-            raise ExportError(f"{where}: reads {x.layer!r}, whose output is also used elsewhere, "
-                              f"so its {field} cannot fold into that layer")
-        elif field == "bn" and (draft["kind"] not in (LayerKind.CONV, LayerKind.FC) or draft.get("bn")
-                                or draft.get("act") or draft["post_ops"]):
-            raise ExportError(f"{where}: batch norm must directly follow a conv or linear layer, "
-                              f"not {x.layer!r} ({draft['kind']}{' + act' if draft.get('act') else ''})")
-        elif field == "act" and draft.get("act"):
-            raise ExportError(f"{where}: activation {value!r} after {draft['act']!r} on {x.layer!r}; "
-                              "one activation per layer is supported")
-        else:
-            draft[field] = value
-        if alone:
-            self.tail[x.layer] = node
+        try:
+            self.layers.fold(where, x.layer, x.node, len(x.node.users), node, field, value)
+        except WorkloadError as exc:
+            raise ExportError(str(exc)) from None
         return result
 
     # ---- ops: _op_<canonical op>(node, where, input value, bound arguments) ---------------
     def _op_conv(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
         m: nn.Conv2d = b["module"]
-        kernel = _pair(m.kernel_size)
-        if m.dilation != (1, 1):
-            raise ExportError(f"{where}: unsupported dilation {tuple(m.dilation)}; only 1 is modelled")
-        if m.padding_mode != "zeros":
-            raise ExportError(f"{where}: unsupported padding_mode {m.padding_mode!r}; only 'zeros'")
-        if m.padding == "same" and any(k % 2 == 0 for k in kernel):
+        kernel, dilation = _pair(m.kernel_size), _pair(m.dilation)
+        span = tuple(d * (k - 1) for k, d in zip(kernel, dilation, strict=True))
+        if m.padding == "same" and any(t % 2 for t in span):
             raise ExportError(f"{where}: padding='same' with even kernel {kernel} pads the sides unequally")
         if m.padding == "valid":
             padding = (0, 0)
-        elif m.padding == "same":  # odd kernels: (k - 1) / 2 on every side
-            padding = (kernel[0] // 2, kernel[1] // 2)
+        elif m.padding == "same":  # an even dilated span: span / 2 on every side
+            padding = (span[0] // 2, span[1] // 2)
         else:
             padding = _pair(m.padding)  # type: ignore[arg-type]
         self._need_map(x, where)
         if x.shape[0] != m.in_channels:
             raise ExportError(f"{where}: Conv2d expects {m.in_channels} input channels; got {x.shape[0]}")
         stride = _pair(m.stride)
-        out = (1, m.out_channels, *(_out_size(where, x.shape[1 + i], kernel[i], stride[i], padding[i])
-                                    for i in (0, 1)))
+        out = (1, m.out_channels, *(_out_size(where, x.shape[1 + i], kernel[i], stride[i], padding[i],
+                                              dilation=dilation[i]) for i in (0, 1)))
         return self._new_layer(node, LayerKind.CONV, [x], out, kernel=kernel, stride=stride,
-                               padding=padding, groups=m.groups, bias=m.bias is not None)
+                               padding=padding, groups=m.groups, dilation=dilation, bias=m.bias is not None)
+
+    def _op_deconv(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
+        m: nn.ConvTranspose2d = b["module"]
+        self._need_map(x, where)
+        if x.shape[0] != m.in_channels:
+            raise ExportError(f"{where}: ConvTranspose2d expects {m.in_channels} input channels; got {x.shape[0]}")
+        kernel, stride, padding = _pair(m.kernel_size), _pair(m.stride), _pair(m.padding)  # type: ignore[arg-type]
+        dilation, extra = _pair(m.dilation), _pair(m.output_padding)
+        out = (1, m.out_channels, *(ops.deconv_out(x.shape[1 + i], kernel[i], stride[i], padding[i], padding[i],
+                                                   dilation[i], extra[i]) for i in (0, 1)))
+        return self._new_layer(node, LayerKind.DECONV, [x], out, kernel=kernel, stride=stride, padding=padding,
+                               groups=m.groups, dilation=dilation, bias=m.bias is not None)
+
+    def _op_interpolate(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
+        self._need_map(x, where)
+        mode = {"nearest": "nearest", "bilinear": "bilinear"}.get(b["mode"])
+        if mode is None:
+            raise ExportError(f"{where}: unsupported interpolate mode {b['mode']!r}; only nearest and bilinear")
+        size, scale = b["size"], b["scale_factor"]
+        if size is not None:
+            hw = _pair(size)
+        elif scale is not None:
+            sh, sw = (scale, scale) if isinstance(scale, int | float) else scale
+            hw = (math.floor(x.shape[1] * sh), math.floor(x.shape[2] * sw))
+        else:
+            raise ExportError(f"{where}: interpolate needs a size or a scale_factor")
+        try:
+            for i in (0, 1):
+                ops.resize_scale(where, x.shape[1 + i], hw[i])
+        except WorkloadError as exc:
+            raise ExportError(str(exc)) from None
+        return self._new_layer(node, LayerKind.RESIZE, [x], (1, x.shape[0], *hw), mode=mode)
+
+    def _op_permute(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
+        out = tuple(_meta(where, b["fn"], x.meta()).shape)
+        return self._data_movement(node, where, x, out, moves=True)
+
+    def _data_movement(self, node: torch.fx.Node, where: str, x: _Value, out: tuple[int, ...], *, moves: bool
+                       ) -> _Value:
+        """A view (``moves=False``: free) or a permutation (a transpose layer) of ``x``."""
+        if out == x.dims:
+            return _Value(out, x.layer, node)
+        try:
+            ops.tensor_shape(where, out)
+        except WorkloadError as exc:
+            raise ExportError(str(exc)) from None
+        kind = LayerKind.TRANSPOSE if moves else LayerKind.RESHAPE
+        return self._new_layer(node, kind, [x], out)
 
     def _op_linear(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
         m: nn.Linear = b["module"]
@@ -337,7 +366,7 @@ class _Exporter:
         return self._fold(node, where, x, "act", b["act"])
 
     def _op_leaky_relu(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
-        return self._fold(node, where, x, "act", f"leaky{b['negative_slope']:g}")
+        return self._fold(node, where, x, "act", ops.leaky(b["negative_slope"]))
 
     def _op_post_op(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> _Value:
         return self._fold(node, where, x, "post_ops", b["post_op"])
@@ -423,7 +452,7 @@ class _Exporter:
             return _Value(out, x.layer, node)
         if out in ((1, numel), (1, numel, 1, 1)):
             return self._fold(node, where, x, "post_ops", "flatten", out)
-        raise ExportError(f"{where}: unsupported reshape {x.dims} -> {out}; only flattening to (N, features)")
+        return self._data_movement(node, where, x, out, moves=False)
 
     def _op_query(self, node: torch.fx.Node, where: str, x: _Value, b: dict[str, Any]) -> Any:
         """``x.size(...)``, ``x.dim()``, ``x.shape``: plain values for shape arithmetic."""
@@ -525,3 +554,64 @@ def export_module(module: nn.Module, input_shape: Sequence[int] = (3, 227, 227),
     except WorkloadError as exc:
         raise ExportError(str(exc)) from None
     return graph
+
+
+class _LRN(torch.autograd.Function):
+    """``F.local_response_norm`` that the ONNX exporter writes as ONNX's own ``LRN`` op.
+
+    torch's TorchScript exporter otherwise spells LRN out as ~60 nodes (Pad, a 3-D
+    AveragePool, If, Pow, Div) that no importer recognises as one cost-free normalisation.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, size: int, alpha: float, beta: float, k: float) -> torch.Tensor:
+        return F.local_response_norm(x, size, alpha, beta, k)
+
+    @staticmethod
+    def symbolic(g: Any, x: Any, size: int, alpha: float, beta: float, k: float) -> Any:
+        return g.op("LRN", x, size_i=size, alpha_f=alpha, beta_f=beta, bias_f=k)
+
+
+ONNX_OPSET = 17
+
+
+def export_onnx(module: nn.Module, path: str | Any, input_shape: Sequence[int] = (3, 227, 227)) -> None:
+    """Write ``module`` (in eval mode, batch 1) as an ONNX file with torch's exporter.
+
+    Batch norm stays a ``BatchNormalization`` node (constant folding off, so it is not fused
+    into the conv: the file says what the network is), LRN is ONNX's ``LRN`` op, and the input
+    is named ``data``. The file is written to a temporary name and renamed, so a reader never
+    sees half of it. The module's weights are written as they are (initialised, not trained).
+
+    Raises:
+        ExportError: torch cannot export the module (one line).
+    """
+    import os
+    import warnings
+    from pathlib import Path
+
+    shape = _check_input_shape(input_shape)
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    modes = [(m, m.training) for m in module.modules()]
+    patched = [m for m in module.modules() if isinstance(m, nn.LocalResponseNorm)]
+    module.eval()
+    for m in patched:
+        m.forward = (lambda x, m=m: _LRN.apply(x, m.size, m.alpha, m.beta, m.k))  # type: ignore[method-assign]
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+            torch.onnx.export(module, (torch.zeros(1, *shape),), str(tmp), dynamo=False, opset_version=ONNX_OPSET,
+                              do_constant_folding=False, input_names=["data"], output_names=["output"])
+        os.replace(tmp, target)
+    except Exception as exc:  # torch's exporter raises many types
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ExportError(f"{type(module).__name__}: torch.onnx cannot export it: {first}") from None
+    finally:
+        for m in patched:
+            del m.forward
+        for m, mode in modes:
+            m.training = mode

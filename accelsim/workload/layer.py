@@ -8,7 +8,9 @@ for batch size 1; a fully connected layer reads a flattened ``(features, 1, 1)``
 Counting conventions (those that reproduce the SqueezeNext paper's printed totals):
 
 * ``macs``: pure multiply-accumulates, ``K * Ho * Wo * (C / g) * kh * kw`` for convolutions
-  and ``K * C`` for fully connected layers; 0 for pooling, add and concat.
+  (dilated or not), ``C * H * W * (K / g) * kh * kw`` for transposed convolutions (every input
+  pixel scatters one kernel) and ``K * C`` for fully connected layers; 0 for pooling, add,
+  concat, resize and data movement (their arithmetic, if any, is the engine's streaming ops).
 * ``macs_paper``: the SqueezeNext paper's convention, pure MACs plus one per conv/FC output
   element (the bias or folded BN scale/shift).
 * ``params``: weights + biases + 2 per batch-norm channel (gamma, beta); running statistics
@@ -39,14 +41,26 @@ class LayerKind(StrEnum):
     AVGPOOL = "avgpool"
     ADD = "add"
     CONCAT = "concat"
+    DECONV = "deconv"  #: transposed convolution (ConvTranspose)
+    RESIZE = "resize"  #: nearest / bilinear up- or down-sampling (``mode``)
+    TRANSPOSE = "transpose"  #: a permutation of the tensor's axes: moves every element once
+    RESHAPE = "reshape"  #: a view of the same memory with another shape: moves nothing
 
     @property
     def has_weights(self) -> bool:
-        return self in (LayerKind.CONV, LayerKind.FC)
+        return self in (LayerKind.CONV, LayerKind.FC, LayerKind.DECONV)
+
+    @property
+    def is_free(self) -> bool:
+        """No work of its own: a concat's producers write at offsets, a reshape is a view."""
+        return self in (LayerKind.CONCAT, LayerKind.RESHAPE)
 
     @property
     def is_pool(self) -> bool:
         return self in (LayerKind.MAXPOOL, LayerKind.AVGPOOL)
+
+
+_QUIET_DEFAULTS: dict[str, Any] = {"dilation": (1, 1), "pad_end": None, "mode": ""}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +73,11 @@ class Layer:
         inputs: producer layer names, in operand order; ``"data"`` is the network input.
         in_shape: ``(C, H, W)`` of the (first) input; for ``fc`` the flattened ``(C, 1, 1)``.
         out_shape: ``(K, Ho, Wo)``.
-        kernel, stride, padding: ``(h, w)`` pairs; padding is per side (symmetric).
+        kernel, stride, padding: ``(h, w)`` pairs; padding is the top and left padding.
+        pad_end: bottom and right padding when they differ from ``padding`` (ONNX's asymmetric
+            ``pads``, ``auto_pad=SAME_*`` with an even total), else ``None``.
+        dilation: the kernel's tap spacing (``(1, 1)``: dense).
+        mode: how a ``resize`` interpolates (``nearest`` or ``bilinear``); ``""`` otherwise.
         groups: convolution groups (``groups == C`` is depthwise).
         ceil_mode: pooling output size rounds up (Caffe convention).
         global_pool: the pooling window covers the whole map.
@@ -78,6 +96,9 @@ class Layer:
     stride: Pair = (1, 1)
     padding: Pair = (0, 0)
     groups: int = 1
+    dilation: Pair = (1, 1)
+    pad_end: Pair | None = None
+    mode: str = ""
     ceil_mode: bool = False
     global_pool: bool = False
     bias: bool = False
@@ -89,10 +110,13 @@ class Layer:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", LayerKind(self.kind))
-        for attr in ("in_shape", "out_shape", "kernel", "stride", "padding", "inputs", "post_ops"):
+        for attr in ("in_shape", "out_shape", "kernel", "stride", "padding", "dilation", "inputs", "post_ops"):
             object.__setattr__(self, attr, tuple(getattr(self, attr)))
-        if self.flattened_from is not None:
-            object.__setattr__(self, "flattened_from", tuple(self.flattened_from))
+        for attr in ("flattened_from", "pad_end"):
+            if getattr(self, attr) is not None:
+                object.__setattr__(self, attr, tuple(getattr(self, attr)))
+        if self.pad_end == self.padding:
+            object.__setattr__(self, "pad_end", None)
         where = f"layer {self.name!r}"
         if not self.name:
             raise WorkloadError("layer: name must not be empty")
@@ -100,13 +124,17 @@ class Layer:
             raise WorkloadError(f"{where}: shapes must be (C, H, W); got {self.in_shape} -> {self.out_shape}")
         if min(self.in_shape + self.out_shape) < 1:
             raise WorkloadError(f"{where}: every dimension must be >= 1; got {self.in_shape} -> {self.out_shape}")
-        if min(self.kernel + self.stride) < 1 or min(self.padding) < 0:
-            raise WorkloadError(f"{where}: kernel and stride must be >= 1 and padding >= 0")
+        if min(self.kernel + self.stride + self.dilation) < 1 or min(self.padding + (self.pad_end or (0, 0))) < 0:
+            raise WorkloadError(f"{where}: kernel, stride and dilation must be >= 1 and padding >= 0")
         if self.groups < 1 or self.in_shape[0] % self.groups or self.out_shape[0] % self.groups:
             raise WorkloadError(
                 f"{where}: groups={self.groups} must divide in channels {self.in_shape[0]} "
                 f"and out channels {self.out_shape[0]}"
             )
+        if any(d > 1 and (st > 1 or self.kind is not LayerKind.CONV) for d, st in zip(self.dilation, self.stride,
+                                                                                        strict=True)):
+            raise WorkloadError(f"{where}: dilation {self.dilation} with stride {self.stride} on a {self.kind}; "
+                                "dilation is modelled for stride-1 convolutions only")
         if self.kind is LayerKind.FC and self.in_shape[1:] != (1, 1):
             raise WorkloadError(f"{where}: fc input must be flattened to (C, 1, 1); got {self.in_shape}")
         if not self.inputs:
@@ -144,7 +172,7 @@ class Layer:
     @property
     def weights(self) -> int:
         """Weight elements (no biases)."""
-        if self.kind is LayerKind.CONV:
+        if self.kind in (LayerKind.CONV, LayerKind.DECONV):
             kh, kw = self.kernel
             return self.out_channels * (self.in_channels // self.groups) * kh * kw
         if self.kind is LayerKind.FC:
@@ -171,6 +199,9 @@ class Layer:
         if self.kind is LayerKind.CONV:
             kh, kw = self.kernel
             return self.out_elements * (self.in_channels // self.groups) * kh * kw
+        if self.kind is LayerKind.DECONV:
+            kh, kw = self.kernel
+            return self.in_elements * (self.out_channels // self.groups) * kh * kw
         if self.kind is LayerKind.FC:
             return self.out_channels * self.in_channels
         return 0
@@ -188,11 +219,19 @@ class Layer:
         Two layers with equal signatures simulate identically, so results are memoised by it.
         """
         return (self.kind.value, self.in_shape, self.out_shape, self.kernel, self.stride,
-                self.padding, self.groups, self.ceil_mode, self.global_pool, len(self.inputs))
+                self.padding, self.groups, self.ceil_mode, self.global_pool, len(self.inputs),
+                self.dilation, self.pad_end, self.mode)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (tuples become lists); ``Layer.from_dict`` inverts it exactly."""
+        """A JSON-ready dict (tuples become lists); ``Layer.from_dict`` inverts it exactly.
+
+        ``dilation``, ``pad_end`` and ``mode`` are left out at their defaults, so graphs
+        without dilated, asymmetric or resize layers serialise as they always have.
+        """
         data = asdict(self)
+        for key, default in _QUIET_DEFAULTS.items():
+            if data[key] == default:
+                del data[key]
         data["kind"] = self.kind.value
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in data.items()}
 

@@ -29,7 +29,7 @@ from accelsim.errors import WorkloadError
 from accelsim.workload.graph import LayerGraph
 
 CACHE_ENV = "ACCELSIM_CACHE_DIR"
-_GRAPH_SOURCES = ("export.py", "graph.py", "layer.py", "zoo.py")
+_GRAPH_SOURCES = ("export.py", "graph.py", "layer.py", "ops.py", "zoo.py")
 # order of SqueezeNext options in variant names (the others follow, sorted)
 _OPTION_ORDER = ("width", "depth", "stem_kernel", "first_unit", "groups")
 

@@ -1,0 +1,97 @@
+"""Round trip for every zoo preset: torch module -> ONNX (torch's own exporter) -> import_onnx.
+
+The oracle is the direct torch.fx export of the same module (``zoo.load_graph``): the imported
+graph must equal it layer by layer (op, shapes, kernel, stride, padding, groups, folds, MACs,
+params, producers) and simulate to identical cycles and energy. The ONNX side shares no code
+with the fx walk except ``accelsim.workload.ops``, so agreement checks both importers.
+
+Exports run once per session (torch's exporter costs ~0.3-7 s a network; AlexNet's 61 M
+weights are most of it) and stay in memory. Both graphs are simulated with one shared
+``SimCache``: a layer's cost is a function of its signature (asserted equal above), so what
+the comparison checks is the network-level planning (fusion, residency) on each graph; the
+shared cache keeps the 23 presets' simulations to one pass over their distinct layers.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import warnings
+
+import pytest
+import torch
+
+from accelsim.hardware.spec import PAPER_16X16
+from accelsim.simulation import SimCache, simulate_graph
+from accelsim.workload import zoo
+from accelsim.workload.export import _LRN, ONNX_OPSET
+from accelsim.workload.graph import LayerGraph
+from accelsim.workload.onnx import import_onnx
+from networks.registry import get_preset
+
+_CACHE = SimCache()
+
+
+TRACE_SIZE = 64
+
+
+@functools.cache
+def _onnx_bytes(name: str) -> tuple[bytes, bool]:
+    """The preset as an ONNX file (in memory), written by the same call ``export_onnx`` makes, and whether
+    its spatial dims are symbolic.
+
+    torch's exporter runs the real forward while tracing, and 23 forwards at 224-227 px are most
+    of this file's time on a loaded 2-core machine. So a network is traced at 64 x 64 with H and W
+    symbolic, and imported at its own size through ``input_shape`` (the importer's shape inference
+    then has to recompute every shape: a stronger test). A network whose classifier fixes the
+    spatial size (AlexNet's fc6 reads 256 x 6 x 6) fails at 64 and is exported at its size.
+    """
+    from torch import nn
+
+    preset = get_preset(name)
+    module = preset.build().eval()
+    for m in module.modules():
+        if isinstance(m, nn.LocalResponseNorm):
+            m.forward = (lambda x, m=m: _LRN.apply(x, m.size, m.alpha, m.beta, m.k))  # type: ignore[method-assign]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny convs: threads only contend on a shared machine
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            for size, dynamic in ((TRACE_SIZE, {"data": {2: "height", 3: "width"}}), (preset.input_size, None)):
+                buffer = io.BytesIO()
+                try:
+                    torch.onnx.export(module, (torch.zeros(1, 3, size, size),), buffer, dynamo=False,
+                                      opset_version=ONNX_OPSET, do_constant_folding=False, input_names=["data"],
+                                      dynamic_axes=dynamic)
+                    return buffer.getvalue(), dynamic is not None
+                except RuntimeError:
+                    if dynamic is None:
+                        raise
+    finally:
+        torch.set_num_threads(threads)
+    raise AssertionError("unreachable")
+
+
+def _structure(graph: LayerGraph) -> list[tuple]:
+    """Everything that defines a layer except its name; producers by position."""
+    index = {layer.name: i for i, layer in enumerate(graph.layers())}
+    return [(layer.op, layer.in_shape, layer.out_shape, layer.kernel, layer.stride, layer.padding, layer.pad_end,
+             layer.dilation, layer.groups, layer.ceil_mode, layer.global_pool, layer.bias, layer.bn, layer.act,
+             layer.macs, layer.params, layer.flattened_from, tuple(index.get(p, p) for p in layer.inputs))
+            for layer in graph.layers()]
+
+
+@pytest.mark.parametrize("name", zoo.list_presets())
+def test_every_preset_round_trips_through_onnx(name: str) -> None:
+    direct = zoo.load_graph(name)
+    data, symbolic = _onnx_bytes(name)
+    imported = import_onnx(data, input_shape=direct.input_shape if symbolic else None)
+    assert _structure(imported) == _structure(direct)
+    assert (imported.macs, imported.params, len(imported)) == (direct.macs, direct.params, len(direct))
+    # torch's exporter names nodes by module scope, so module layers keep their names
+    convs = [layer.name for layer in direct.layers() if layer.kind.has_weights]
+    assert [layer.name for layer in imported.layers() if layer.kind.has_weights] == convs
+    a = simulate_graph(direct, PAPER_16X16, cache=_CACHE)
+    b = simulate_graph(imported, PAPER_16X16, cache=_CACHE)
+    assert b.cycles == a.cycles and b.energy == a.energy and b.dram_words == a.dram_words
