@@ -30,6 +30,7 @@ RANK = {
     "calibration": 5, "codesign": 5,
     "reporting": 6,
     "cli": 7,
+    "train": 8,  # accelsim/train.py: `python -m accelsim.train`, the torchrun entry point over the CLI
 }
 HEAVY = {"torch": ("accelsim/workload/export.py", "networks/"),
          "pandas": ("accelsim/reporting/",), "matplotlib": ("accelsim/reporting/",)}

@@ -14,7 +14,7 @@ from torch import nn
 from networks.registry import get_preset
 from networks.training.checkpoint import load_checkpoint
 from networks.training.config import EpochMetrics, EvalMetrics, TrainCallback, TrainConfig, TrainResult
-from networks.training.data import AugmentedDataset, DataSplits, load_data
+from networks.training.data import AugmentedDataset, DataSplits, FileImages, load_data
 from networks.training.errors import CheckpointError, ConfigError, DataError, one_line
 from networks.training.loop import (
     Progress,
@@ -26,9 +26,10 @@ from networks.training.loop import (
     seed_everything,
 )
 from networks.training.model import build_model, check_input_size, training_overrides
+from networks.training.placement import Placement, process_group, resolve
 
 #: Config fields that may differ between a checkpoint and the run resuming it.
-RESUMABLE_FIELDS = ("epochs", "max_steps", "workers")
+RESUMABLE_FIELDS = ("epochs", "max_steps", "workers", "device", "channels_last")
 
 Data = str | DataSplits
 
@@ -88,8 +89,16 @@ def _start(
         "mean": list(splits.mean),
         "std": list(splits.std),
         "flip": splits.flip,
+        "augment": _augment(config, splits),
     }
     return Run(model, splits, config, options, make_optimizer(model, config), Progress())
+
+
+def _augment(config: TrainConfig, splits: DataSplits) -> str:
+    """The training crop: ``config.augment``, or for ``auto`` ``rrc`` on image folders and ``crop`` otherwise."""
+    if config.augment != "auto":
+        return config.augment
+    return "rrc" if isinstance(splits.train.images, FileImages) else "crop"
 
 
 def _resume(
@@ -133,12 +142,11 @@ def _resume(
         optimizer.load_state_dict(checkpoint["optimizer_state"])
     except (RuntimeError, ValueError, KeyError) as exc:
         raise CheckpointError(f"{where}: state does not fit the model ({one_line(exc)})") from exc
-    torch.set_rng_state(checkpoint["rng_state"])
     history = [EpochMetrics.from_dict(m) for m in checkpoint.get("history", [])]
     progress = Progress(
         checkpoint["epoch"], checkpoint["step_in_epoch"], checkpoint["step"], dict(checkpoint["partial"]), history
     )
-    return Run(model, splits, config, {**opts, "config": config.to_dict()}, optimizer, progress)
+    return Run(model, splits, config, {**opts, "config": config.to_dict()}, optimizer, progress, checkpoint)
 
 
 def train(
@@ -159,9 +167,10 @@ def train(
             takes the checkpoint's network.
         data: Source string for :func:`load_data` or already loaded splits;
             ``None`` when resuming takes the checkpoint's source.
-        config: Hyper-parameters; ``None`` means defaults, or the checkpoint's
-            when resuming (where only ``epochs``, ``max_steps`` and ``workers``
-            may differ from the checkpoint's).
+        config: Hyper-parameters and placement (device, AMP); ``None`` means
+            defaults, or the checkpoint's when resuming (where only ``epochs``,
+            ``max_steps``, ``workers``, ``device`` and ``channels_last`` may
+            differ from the checkpoint's).
         overrides: Constructor options replacing the preset's, e.g.
             ``{"width": 0.5, "depth": (2, 4, 14, 1)}``.
         callbacks: Receive :class:`RunPlan`, :class:`StepInfo` and :class:`EpochMetrics`.
@@ -169,6 +178,12 @@ def train(
         resume: Checkpoint to continue from.  With the checkpoint's ``epochs``
             the run continues exactly as if never interrupted; more epochs
             stretch the schedule over the longer run from the current step.
+
+    Under ``torchrun`` (``RANK``/``WORLD_SIZE`` set) every process calls this
+    with the same arguments: it joins the process group (gloo on the CPU, NCCL
+    on GPUs), trains its share of each global batch under
+    ``DistributedDataParallel``, and only rank 0 writes ``out``.  Resuming
+    restores every rank's random state when the process count is unchanged.
 
     Raises:
         TrainingError: (subclasses) bad options, data or checkpoint, or a diverging loss.
@@ -178,7 +193,9 @@ def train(
         run = _resume(load_checkpoint(resume), str(resume), model_or_name, data, config, overrides)
     else:
         run = _start(model_or_name, data, config or TrainConfig(), overrides or {})
-    last, written = run_training(run, callbacks, out)
+    place = resolve(run.config)
+    with process_group(place):
+        last, written = run_training(run, callbacks, out, place)
     final = last or (run.progress.history[-1] if run.progress.history else None)
     return TrainResult(run.model, run.progress.history, final, run.options, written)
 
@@ -210,7 +227,8 @@ def evaluate(
         "std": list(std or splits.std),
     }
     dataset = AugmentedDataset(splits.train if split == "train" else splits.val, pipelines(options)[1], seed=0)
-    return evaluate_dataset(model, dataset, batch_size=batch_size, workers=workers)
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    return evaluate_dataset(model, dataset, batch_size=batch_size, workers=workers, place=Placement(device))
 
 
 def evaluate_checkpoint(
@@ -270,7 +288,8 @@ def train_variant(
         epochs: Training epochs.
         image_size: Square training side, pixels.
         seed: Run seed.
-        **hyper: Further :class:`TrainConfig` fields (``batch_size``, ``lr``, ...).
+        **hyper: Further :class:`TrainConfig` fields (``batch_size``, ``lr``,
+            ``device``, ``amp``, ...).
 
     Returns:
         ``{"network", "overrides", "params", "epochs", "steps", "top1", "top5",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -14,6 +15,9 @@ if TYPE_CHECKING:
 
 Schedule = Literal["cosine", "poly"]
 SCHEDULES: tuple[str, ...] = ("cosine", "poly")
+AMP_DTYPES: tuple[str, ...] = ("auto", "bf16", "fp16")
+AUGMENTS: tuple[str, ...] = ("auto", "rrc", "crop")
+_DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,27 @@ class TrainConfig:
         workers: DataLoader worker processes (0 = load in the main process).
         max_steps: Stop after this many SGD steps in total (smoke runs); the
             schedule still spans all ``epochs``.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (CUDA when
+            available, else the CPU).  Under torchrun each process takes
+            ``cuda:LOCAL_RANK``, so give ``"cuda"`` or ``"auto"`` there.
+        amp: Mixed precision: forward passes under ``torch.autocast`` (weights,
+            optimiser and loss stay float32).
+        amp_dtype: ``"bf16"``, ``"fp16"`` (CUDA only; uses a gradient scaler) or
+            ``"auto"`` (bf16 on the CPU and on GPUs that support it, else fp16).
+        channels_last: NHWC memory layout for weights and batches; ``None`` =
+            on for CUDA (where tensor-core convolutions want it), off on the CPU.
+        sync_bn: Under torchrun on GPUs, batch-norm statistics over the global
+            batch (``SyncBatchNorm``) instead of each process's share.
+        augment: Training crop: ``"rrc"`` (random-resized crop, area 8-100 %,
+            aspect 3/4-4/3, resized to ``image_size``: the ImageNet recipe),
+            ``"crop"`` (resize the shorter side to ``image_size / 0.875``, random
+            ``image_size`` crop), or ``"auto"`` (``rrc`` for image folders,
+            ``crop`` for in-memory sets).  Both mirror when the data allows.
+
+    Under torchrun ``batch_size`` is the global batch: each of the ``W``
+    processes takes ``batch_size / W`` images per step, so a run has the same
+    steps, schedule and (for networks without batch norm) the same numbers
+    whatever ``W``.
     """
 
     epochs: int = 10
@@ -57,6 +82,12 @@ class TrainConfig:
     val_fraction: float = 0.1
     workers: int = 0
     max_steps: int | None = None
+    device: str = "cpu"
+    amp: bool = False
+    amp_dtype: str = "auto"
+    channels_last: bool | None = None
+    sync_bn: bool = False
+    augment: str = "auto"
 
     def __post_init__(self) -> None:
         counts: dict[str, int | None] = {
@@ -88,6 +119,12 @@ class TrainConfig:
             raise ConfigError(f"val_fraction: expected a value in (0, 1), got {self.val_fraction}")
         if self.schedule not in SCHEDULES:
             raise ConfigError(f"schedule: expected one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        if not isinstance(self.device, str) or not _DEVICE.fullmatch(self.device):
+            raise ConfigError(f"device: expected auto, cpu, cuda or cuda:N, got {self.device!r}")
+        if self.amp_dtype not in AMP_DTYPES:
+            raise ConfigError(f"amp_dtype: expected one of {', '.join(AMP_DTYPES)}, got {self.amp_dtype!r}")
+        if self.augment not in AUGMENTS:
+            raise ConfigError(f"augment: expected one of {', '.join(AUGMENTS)}, got {self.augment!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form, as stored in checkpoints."""
@@ -188,7 +225,10 @@ class EpochMetrics:
         val: Validation metrics at the end of the epoch.
         lr: Learning rate of the epoch's last step.
         seconds: Wall time of the epoch's training steps (excluding validation).
-        images_per_second: Training throughput, images per wall-clock second.
+        images_per_second: Training throughput, images per wall-clock second
+            (all processes together under torchrun).
+        processes: Processes that trained (torchrun's world size; 1 otherwise).
+        rank_images_per_second: Each process's own throughput, indexed by rank.
     """
 
     epoch: int
@@ -200,6 +240,8 @@ class EpochMetrics:
     lr: float
     seconds: float
     images_per_second: float
+    processes: int = 1
+    rank_images_per_second: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form, as stored in checkpoints."""
@@ -208,7 +250,8 @@ class EpochMetrics:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> EpochMetrics:
         """Inverse of :meth:`to_dict`."""
-        return cls(**{**values, "val": EvalMetrics(**values["val"])})
+        ranks = tuple(values.get("rank_images_per_second", ()))
+        return cls(**{**values, "val": EvalMetrics(**values["val"]), "rank_images_per_second": ranks})
 
 
 @dataclass

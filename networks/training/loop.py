@@ -22,12 +22,22 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Sampler
+from torch.utils.data import DataLoader, DistributedSampler
 
 from networks.training.checkpoint import save_checkpoint
 from networks.training.config import EpochMetrics, EvalMetrics, RunPlan, StepInfo, TrainCallback, TrainConfig
 from networks.training.data import AugmentedDataset, DataSplits, derive_seed
-from networks.training.errors import TrainingError
+from networks.training.errors import ConfigError, TrainingError
+from networks.training.placement import (
+    Placement,
+    barrier,
+    broadcast_buffers,
+    gather_objects,
+    max_across,
+    rng_state,
+    set_rng_state,
+    sum_across,
+)
 from networks.training.transforms import ImagePipeline
 
 
@@ -69,25 +79,35 @@ def deterministic_algorithms() -> Iterator[None]:
         torch.utils.deterministic.fill_uninitialized_memory = fill  # type: ignore[attr-defined]
 
 
-class EpochSampler(Sampler[int]):
-    """Yields a permutation of ``range(size)`` seeded by ``(seed, epoch)``, minus its first ``skip`` entries."""
+class EpochSampler(DistributedSampler[int]):
+    """This process's share of a permutation of ``range(size)`` seeded by ``(seed, epoch)``.
 
-    def __init__(self, size: int, seed: int) -> None:
+    One process (``num_replicas=1``) gets the whole permutation, minus its
+    first ``skip`` entries.  Under torchrun the permutation is cut to a
+    multiple of the process count and rank ``r`` takes every ``W``-th entry
+    from ``r`` (as torch's :class:`DistributedSampler` does), so the ``k``-th
+    batches of all ranks together hold exactly the images of the ``k``-th
+    batch of a one-process run with the same global batch.
+    """
+
+    def __init__(self, size: int, seed: int, *, num_replicas: int = 1, rank: int = 0) -> None:
+        super().__init__(range(size), num_replicas=num_replicas, rank=rank, shuffle=True, seed=seed, drop_last=True)
         self.size = size
-        self.seed = seed
-        self.epoch = 0
         self.skip = 0
 
     def set_epoch(self, epoch: int, skip: int = 0) -> None:
-        """Select the permutation of ``epoch`` and drop its first ``skip`` indices (mid-epoch resume)."""
+        """Select the permutation of ``epoch`` and drop this rank's first ``skip`` indices (mid-epoch resume)."""
         self.epoch, self.skip = epoch, skip
 
     def __iter__(self) -> Iterator[int]:
         generator = torch.Generator().manual_seed(derive_seed(self.seed, self.epoch))
-        yield from torch.randperm(self.size, generator=generator)[self.skip :].tolist()
+        order = torch.randperm(self.size, generator=generator)
+        if self.num_replicas > 1:
+            order = order[: self.size - self.size % self.num_replicas][self.rank :: self.num_replicas]
+        yield from order[self.skip :].tolist()
 
     def __len__(self) -> int:
-        return self.size - self.skip
+        return self.size // self.num_replicas - self.skip
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.SGD:
@@ -98,20 +118,42 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.SGD:
     return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum)
 
 
-def evaluate_dataset(model: nn.Module, dataset: AugmentedDataset, *, batch_size: int, workers: int) -> EvalMetrics:
-    """Mean cross-entropy, top-1 and top-k (``k = min(5, outputs)``) of ``model`` over ``dataset``."""
+def evaluate_dataset(
+    model: nn.Module, dataset: AugmentedDataset, *, batch_size: int, workers: int, place: Placement | None = None
+) -> EvalMetrics:
+    """Mean cross-entropy, top-1 and top-k (``k = min(5, outputs)``) of ``model`` over ``dataset``.
+
+    Under torchrun each process evaluates every ``W``-th image (from its rank)
+    with rank 0's batch-norm statistics, and the sums are added across
+    processes, so every rank gets the metrics of the whole split.
+    """
+    place = place or Placement(torch.device("cpu"))
     if len(dataset) == 0:
         raise TrainingError("evaluation split is empty; expected at least one image")
+    share = range(place.rank, len(dataset), place.world_size) if place.distributed else None
     # A private generator: iterating a loader draws a worker base seed, which must not advance the
     # global RNG that dropout uses (or a mid-epoch validation would change the rest of the run).
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers, generator=torch.Generator())
+    loader = DataLoader(
+        dataset,
+        batch_size=batch_size // place.world_size,
+        shuffle=False,
+        sampler=share,
+        num_workers=workers,
+        generator=torch.Generator(),
+        pin_memory=place.pin_memory,
+    )
     loss_sum, top1, topk, images, k = 0.0, 0, 0, 0, 1
     was_training = model.training
+    broadcast_buffers(model, place)
     model.eval()
     try:
         with torch.no_grad():
             for x, y in loader:
-                logits = model(x)
+                x = x.to(place.device, non_blocking=True, memory_format=place.memory_format)
+                y = y.to(place.device, non_blocking=True)
+                with place.autocast():
+                    logits = model(x)
+                logits = logits.float()
                 k = min(5, logits.shape[1])
                 loss_sum += float(nn.functional.cross_entropy(logits, y, reduction="sum"))
                 hits = logits.topk(k, dim=1).indices == y[:, None]
@@ -120,6 +162,10 @@ def evaluate_dataset(model: nn.Module, dataset: AugmentedDataset, *, batch_size:
                 images += len(y)
     finally:
         model.train(was_training)
+    if place.distributed:
+        loss_sum, top1_f, topk_f, images_f = sum_across([loss_sum, top1, topk, images], place)
+        top1, topk, images = round(top1_f), round(topk_f), round(images_f)
+        k = round(max_across(k, place))
     return EvalMetrics(loss=loss_sum / images, top1=top1 / images, top5=topk / images, k=k, images=images)
 
 
@@ -140,7 +186,8 @@ class Progress:
 class Run:
     """Everything :func:`run_training` needs, resolved by :func:`networks.training.train`.
 
-    ``options`` is the checkpoint's ``options`` dict (see :mod:`networks.training.checkpoint`).
+    ``options`` is the checkpoint's ``options`` dict (see :mod:`networks.training.checkpoint`);
+    ``restored`` the checkpoint a resumed run continues (its RNG and scaler states), or ``None``.
     """
 
     model: nn.Module
@@ -149,61 +196,136 @@ class Run:
     options: dict[str, Any]
     optimizer: torch.optim.SGD
     progress: Progress
+    restored: dict[str, Any] | None = None
 
 
 def pipelines(options: dict[str, Any]) -> tuple[ImagePipeline, ImagePipeline]:
-    """Training and evaluation pipelines for a run's ``options``."""
+    """Training and evaluation pipelines for a run's ``options`` (``augment`` defaults to ``crop``)."""
     common = {"image_size": options["image_size"], "mean": tuple(options["mean"]), "std": tuple(options["std"])}
-    return ImagePipeline(train=True, flip=options["flip"], **common), ImagePipeline(train=False, **common)
+    augment = options.get("augment", "crop")
+    return ImagePipeline(train=True, flip=options["flip"], augment=augment, **common), ImagePipeline(
+        train=False, **common
+    )
 
 
-def _checkpoint(run: Run) -> dict[str, Any]:
+def _cpu(value: Any) -> Any:
+    """``value`` with every tensor (in nested dicts and lists) copied to the CPU."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu()
+    if isinstance(value, dict):
+        return {k: _cpu(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_cpu(v) for v in value)
+    return value
+
+
+def _checkpoint(run: Run, place: Placement, rngs: list[dict[str, torch.Tensor]], scaler: Any) -> dict[str, Any]:
     progress = run.progress
-    return {
-        "model_state": run.model.state_dict(),
-        "optimizer_state": run.optimizer.state_dict(),
+    checkpoint = {
+        "model_state": _cpu(run.model.state_dict()),
+        "optimizer_state": _cpu(run.optimizer.state_dict()),
         "epoch": progress.epoch,
         "step_in_epoch": progress.step_in_epoch,
         "step": progress.step,
         "partial": dict(progress.partial),
-        "rng_state": torch.get_rng_state(),
+        "rng_state": rngs[0]["cpu"],
+        "rank_rng": rngs,
+        "processes": place.world_size,
         "options": run.options,
         "history": [m.to_dict() for m in progress.history],
     }
+    if scaler is not None:
+        checkpoint["scaler_state"] = scaler.state_dict()
+    return checkpoint
+
+
+def _restore_rng(run: Run, place: Placement) -> None:
+    """Give this process the generator state the run needs before its first step.
+
+    Fresh runs: one process keeps the state left by seeding and building the
+    model (as always); under torchrun rank ``r`` reseeds from ``(seed, 1, r)``
+    so dropout differs per rank but is determined by the one seed.  Resumed
+    runs restore the checkpoint's state of this rank; a run resumed with a
+    different process count reseeds from ``(seed, 2, rank, step)`` instead.
+    """
+    saved = run.restored
+    seed = run.config.seed
+    if saved is None:
+        if place.distributed:
+            torch.manual_seed(derive_seed(seed, 1, place.rank))
+        return
+    ranks = saved.get("rank_rng")
+    if ranks is not None and len(ranks) == place.world_size:
+        set_rng_state(ranks[place.rank], place)
+    elif not place.distributed:
+        torch.set_rng_state(saved["rng_state"])
+    else:
+        torch.manual_seed(derive_seed(seed, 2, place.rank, run.progress.step))
+
+
+def _place_model(run: Run, place: Placement) -> nn.Module:
+    """Move the model (and the optimiser's state) to the device; wrap it for DDP. Returns the module to train."""
+    model = run.model
+    if place.device.type != "cpu" or place.channels_last:
+        model.to(device=place.device, memory_format=place.memory_format)
+        # re-loading its own state moves the optimiser's momentum buffers to the parameters' device
+        run.optimizer.load_state_dict(run.optimizer.state_dict())
+    if not place.distributed:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    if run.config.sync_bn:
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        run.model = model
+    device_ids = [place.device.index] if place.device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=device_ids)
 
 
 def run_training(
-    run: Run, callbacks: Sequence[TrainCallback], out: str | Path | None
+    run: Run, callbacks: Sequence[TrainCallback], out: str | Path | None, place: Placement | None = None
 ) -> tuple[EpochMetrics | None, Path | None]:
     """Train from ``run.progress`` to the end of the schedule or ``max_steps``.
 
-    Updates ``run.progress`` in place; writes a checkpoint to ``out`` after
-    every epoch and when ``max_steps`` stops the run.
+    Updates ``run.progress`` in place; rank 0 writes a checkpoint to ``out``
+    after every epoch and when ``max_steps`` stops the run.  Every process
+    calls its ``callbacks`` with metrics of the whole (global) batch.
 
     Returns:
         The metrics of the last (possibly partial) epoch run, or ``None`` if
-        nothing was left to do, and the checkpoint path if one was written.
+        nothing was left to do, and the checkpoint path if this process wrote one.
     """
-    config, progress, model = run.config, run.progress, run.model
+    place = place or Placement(torch.device("cpu"))
+    config, progress = run.config, run.progress
+    world = place.world_size
     train_pipe, eval_pipe = pipelines(run.options)
     train_set = AugmentedDataset(run.data.train, train_pipe, config.seed)
     val_set = AugmentedDataset(run.data.val, eval_pipe, config.seed)
     batch = config.batch_size
     drop_last = len(train_set) >= batch
+    if place.distributed and not drop_last:
+        raise ConfigError(f"batch_size: {batch} exceeds the {len(train_set)} training images of a distributed run")
     steps_per_epoch = len(train_set) // batch if drop_last else 1
     total_steps = config.epochs * steps_per_epoch
     end_step = min(total_steps, config.max_steps or total_steps)
-    sampler = EpochSampler(len(train_set), config.seed)
+    local_batch = batch // world
+    sampler = EpochSampler(len(train_set), config.seed, num_replicas=world, rank=place.rank)
     generator = torch.Generator()
     loader = DataLoader(
         train_set,
-        batch_size=batch,
+        batch_size=local_batch,
         sampler=sampler,
         drop_last=drop_last,
         num_workers=config.workers,
         generator=generator,
+        pin_memory=place.pin_memory,
     )
     criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    _restore_rng(run, place)
+    trained = _place_model(run, place)
+    model = run.model
+    scaler = place.grad_scaler()
+    if scaler is not None and run.restored is not None and "scaler_state" in run.restored:
+        scaler.load_state_dict(run.restored["scaler_state"])
     plan = RunPlan(
         config.epochs,
         steps_per_epoch,
@@ -221,35 +343,52 @@ def run_training(
     with deterministic_algorithms():
         while progress.epoch < config.epochs and progress.step < end_step:
             train_set.set_epoch(progress.epoch)
-            sampler.set_epoch(progress.epoch, progress.step_in_epoch * batch)
+            sampler.set_epoch(progress.epoch, progress.step_in_epoch * local_batch)
             generator.manual_seed(derive_seed(config.seed, progress.epoch, 1))
             sums = progress.partial
-            model.train()
+            trained.train()
             started = time.perf_counter()
+            local_images = 0
             lr = 0.0
             for x, y in loader:
                 lr = lr_at(progress.step, total_steps, config)
                 for group in run.optimizer.param_groups:
                     group["lr"] = lr
-                logits = model(x)
-                loss = criterion(logits, y)
-                if not torch.isfinite(loss):
-                    raise TrainingError(f"step {progress.step + 1}: training loss is {float(loss)}; lower lr ({lr:g})")
+                x = x.to(place.device, non_blocking=True, memory_format=place.memory_format)
+                y = y.to(place.device, non_blocking=True)
+                with place.autocast():
+                    logits = trained(x)
+                loss = criterion(logits.float(), y)
+                correct_t = (logits.argmax(dim=1) == y).sum()
+                if place.distributed:
+                    loss_sum, correct_f, count_f = sum_across(
+                        [float(loss.detach()) * len(y), float(correct_t), float(len(y))], place
+                    )
+                    step_loss, correct, count = loss_sum / count_f, round(correct_f), round(count_f)
+                else:
+                    step_loss, correct, count = float(loss.detach()), int(correct_t), len(y)
+                if not math.isfinite(step_loss):
+                    raise TrainingError(f"step {progress.step + 1}: training loss is {step_loss}; lower lr ({lr:g})")
                 run.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                run.optimizer.step()
-                correct = int((logits.argmax(dim=1) == y).sum())
-                sums["loss_sum"] += float(loss.detach()) * len(y)
+                if scaler is None:
+                    loss.backward()
+                    run.optimizer.step()
+                else:
+                    scaler.scale(loss).backward()
+                    scaler.step(run.optimizer)
+                    scaler.update()
+                sums["loss_sum"] += step_loss * count
                 sums["correct"] += correct
-                sums["images"] += len(y)
+                sums["images"] += count
+                local_images += len(y)
                 progress.step += 1
                 progress.step_in_epoch += 1
                 info = StepInfo(
                     progress.epoch + 1,
                     progress.step,
                     progress.step_in_epoch,
-                    float(loss.detach()),
-                    correct / len(y),
+                    step_loss,
+                    correct / count,
                     sums["loss_sum"] / sums["images"],
                     sums["correct"] / sums["images"],
                     lr,
@@ -258,7 +397,11 @@ def run_training(
                     callback.on_step(info)
                 if progress.step >= end_step:
                     break
-            sums["seconds"] += time.perf_counter() - started
+            if place.device.type == "cuda":
+                torch.cuda.synchronize(place.device)
+            own_seconds = time.perf_counter() - started
+            sums["seconds"] += max_across(own_seconds, place)
+            rank_rates = gather_objects(local_images / max(own_seconds, 1e-9), place)
             complete = progress.step_in_epoch >= steps_per_epoch
             last = EpochMetrics(
                 epoch=progress.epoch + 1,
@@ -266,10 +409,12 @@ def run_training(
                 complete=complete,
                 train_loss=sums["loss_sum"] / sums["images"],
                 train_top1=sums["correct"] / sums["images"],
-                val=evaluate_dataset(model, val_set, batch_size=batch, workers=config.workers),
+                val=evaluate_dataset(model, val_set, batch_size=batch, workers=config.workers, place=place),
                 lr=lr,
                 seconds=sums["seconds"],
                 images_per_second=sums["images"] / max(sums["seconds"], 1e-9),
+                processes=world,
+                rank_images_per_second=tuple(rank_rates),
             )
             if complete:
                 progress.history.append(last)
@@ -277,7 +422,10 @@ def run_training(
                 progress.step_in_epoch = 0
                 progress.partial = Progress().partial
             if out is not None:
-                written = save_checkpoint(out, _checkpoint(run))
+                rngs = gather_objects(rng_state(place), place)
+                if place.main:
+                    written = save_checkpoint(out, _checkpoint(run, place, rngs, scaler))
+                barrier(place)  # the file is complete for every rank once train() returns
             for callback in callbacks:
                 callback.on_epoch(last)
     model.eval()

@@ -20,6 +20,12 @@ from networks.training.errors import ConfigError
 
 #: Fraction of the resized image kept by the crop (the usual 224/256 ratio).
 DEFAULT_CROP_FRACTION = 0.875
+#: Random-resized-crop ranges of the ImageNet recipe (Szegedy et al. 2015, "Going deeper with
+#: convolutions"; the defaults of the common PyTorch ImageNet training scripts): share of the
+#: image's area kept, and aspect ratio (width / height) of the window.
+RRC_SCALE = (0.08, 1.0)
+RRC_RATIO = (3.0 / 4.0, 4.0 / 3.0)
+_RRC_ATTEMPTS = 10
 
 
 def to_float(image: torch.Tensor) -> torch.Tensor:
@@ -85,6 +91,57 @@ def random_crop(image: torch.Tensor, size: int, rng: torch.Generator) -> torch.T
     return crop(image, top, left, size)
 
 
+def resize_to(image: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Bilinearly resize a float image to ``height x width`` (antialiased when shrinking)."""
+    if tuple(image.shape[-2:]) == (height, width):
+        return image.clone()
+    shrinking = height < image.shape[-2] or width < image.shape[-1]
+    resized = F.interpolate(
+        image.unsqueeze(0), size=(height, width), mode="bilinear", align_corners=False, antialias=shrinking
+    )
+    return resized.squeeze(0)
+
+
+def resized_crop_window(
+    height: int,
+    width: int,
+    rng: torch.Generator,
+    scale: tuple[float, float] = RRC_SCALE,
+    ratio: tuple[float, float] = RRC_RATIO,
+) -> tuple[int, int, int, int]:
+    """``(top, left, h, w)`` of a random window covering ``scale`` of the area with aspect in ``ratio``.
+
+    Up to ten draws of (area share uniform in ``scale``, log-aspect uniform in
+    ``log(ratio)``); the first window that fits is placed uniformly at random.
+    If none fits, the largest centred window with its aspect clamped to ``ratio``.
+    """
+    area = height * width
+    log_lo, log_hi = math.log(ratio[0]), math.log(ratio[1])
+    for _ in range(_RRC_ATTEMPTS):
+        share = scale[0] + (scale[1] - scale[0]) * float(torch.rand((), generator=rng))
+        aspect = math.exp(log_lo + (log_hi - log_lo) * float(torch.rand((), generator=rng)))
+        w = round(math.sqrt(area * share * aspect))
+        h = round(math.sqrt(area * share / aspect))
+        if 0 < w <= width and 0 < h <= height:
+            top = int(torch.randint(height - h + 1, (1,), generator=rng))
+            left = int(torch.randint(width - w + 1, (1,), generator=rng))
+            return top, left, h, w
+    aspect = width / height
+    if aspect < ratio[0]:
+        w, h = width, round(width / ratio[0])
+    elif aspect > ratio[1]:
+        h, w = height, round(height * ratio[1])
+    else:
+        h, w = height, width
+    return (height - h) // 2, (width - w) // 2, h, w
+
+
+def random_resized_crop(image: torch.Tensor, size: int, rng: torch.Generator) -> torch.Tensor:
+    """Crop a :func:`resized_crop_window` and resize it to ``size x size`` (float images)."""
+    top, left, h, w = resized_crop_window(image.shape[-2], image.shape[-1], rng)
+    return resize_to(image[..., top : top + h, left : left + w], size, size)
+
+
 def hflip(image: torch.Tensor) -> torch.Tensor:
     """Mirror the image left-right (reverse the width axis)."""
     return image.flip(-1)
@@ -108,10 +165,13 @@ def normalize(image: torch.Tensor, mean: Sequence[float], std: Sequence[float]) 
 class ImagePipeline:
     """The full preprocessing of one sample, for training or for evaluation.
 
-    Training: resize the shorter side to ``ceil(image_size / crop_fraction)``,
-    take a random ``image_size`` crop, mirror with probability 0.5 (when
-    ``flip``), convert to float RGB and normalise.  Evaluation replaces the
-    random crop with the centre crop and never mirrors.
+    Training with ``augment="crop"``: resize the shorter side to
+    ``ceil(image_size / crop_fraction)``, take a random ``image_size`` crop,
+    mirror with probability 0.5 (when ``flip``), convert to float RGB and
+    normalise.  With ``augment="rrc"`` the crop is :func:`random_resized_crop`
+    of the original image instead.  Evaluation resizes the shorter side the same
+    way, takes the centre crop and never mirrors (the ImageNet validation recipe:
+    256 then 224, or 260 then 227).
 
     Attributes:
         image_size: Side of the square output, pixels.
@@ -120,6 +180,7 @@ class ImagePipeline:
         std: Per-channel standard deviation, same units.
         flip: Whether left-right mirroring preserves the label.
         crop_fraction: Output side over resized shorter side, in (0, 1].
+        augment: Training crop, ``"crop"`` or ``"rrc"`` (see above).
     """
 
     image_size: int
@@ -128,8 +189,11 @@ class ImagePipeline:
     std: tuple[float, float, float]
     flip: bool = True
     crop_fraction: float = DEFAULT_CROP_FRACTION
+    augment: str = "crop"
 
     def __post_init__(self) -> None:
+        if self.augment not in ("crop", "rrc"):
+            raise ConfigError(f"augment must be 'crop' or 'rrc', got {self.augment!r}")
         if self.image_size < 1:
             raise ConfigError(f"image_size must be a positive number of pixels, got {self.image_size}")
         if not 0.0 < self.crop_fraction <= 1.0:
@@ -142,11 +206,12 @@ class ImagePipeline:
 
     def __call__(self, image: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
         """Map one ``(C, H, W)`` image to a normalised ``(3, image_size, image_size)`` float tensor."""
-        out = resize_shorter(to_rgb(to_float(image)), self.resize_to)
-        if self.train:
-            out = random_crop(out, self.image_size, rng)
-            if self.flip:
-                out = random_hflip(out, rng)
+        out = to_rgb(to_float(image))
+        if self.train and self.augment == "rrc":
+            out = random_resized_crop(out, self.image_size, rng)
         else:
-            out = center_crop(out, self.image_size)
+            out = resize_shorter(out, self.resize_to)
+            out = random_crop(out, self.image_size, rng) if self.train else center_crop(out, self.image_size)
+        if self.train and self.flip:
+            out = random_hflip(out, rng)
         return normalize(out, self.mean, self.std)
