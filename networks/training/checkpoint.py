@@ -13,7 +13,13 @@ Keys of a checkpoint (format 1):
     Running sums of the unfinished epoch (``loss_sum``, ``correct``,
     ``images``, ``seconds``), so a resumed epoch reports whole-epoch means.
 ``rng_state``
-    ``torch.get_rng_state()`` (drives dropout), restored on resume.
+    ``torch.get_rng_state()`` of rank 0 (drives dropout), restored on resume.
+``rank_rng``, ``processes`` (optional)
+    Every rank's generator states (``{"cpu": ..., "cuda": ...}``, indexed by
+    rank) and the process count of the run; a resume with the same count
+    restores each rank's own state.
+``scaler_state`` (optional)
+    The fp16 gradient scaler's ``state_dict()``.
 ``options``
     ``network`` (preset name, or ``None`` for a custom module), ``overrides``
     (constructor options, as passed to ``Preset.build``), ``data`` (source
