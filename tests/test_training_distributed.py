@@ -263,3 +263,18 @@ def test_training_on_an_image_folder_uses_random_resized_crops(imagenet_tree: Pa
     assert result.options["augment"] == "rrc" and result.final.val.images == 4 and result.final.steps == 3
     synthetic = train("sqnxt23", worker.DATA, TrainConfig(epochs=1, image_size=32, max_steps=1), overrides=worker.TINY)
     assert synthetic.options["augment"] == "crop"
+
+
+# ---------------------------------------------------------------- the co-design loop's devices
+
+
+def test_candidates_spread_over_gpus_round_robin(monkeypatch: pytest.MonkeyPatch) -> None:
+    from accelsim.codesign.train import candidate_devices
+
+    assert candidate_devices(3, "cpu") == ["cpu"] * 3
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert candidate_devices(3, "auto") == ["auto"] * 3  # one GPU: one run after another, as on the CPU
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert candidate_devices(5, "cuda") == ["cuda:0", "cuda:1", "cuda:0", "cuda:1", "cuda:0"]
+    assert candidate_devices(2, "cuda:1") == ["cuda:1"] * 2  # an explicit GPU is honoured

@@ -147,6 +147,11 @@ def redistribute(
                                                    help="Training crop side in px [the data's size].")] = None,
     seed: Annotated[int, typer.Option(metavar="N", rich_help_panel=TRAIN,
                                       help="Seed of every training run (same for all candidates).")] = 0,
+    device: Annotated[str, typer.Option(metavar="DEV", rich_help_panel=TRAIN,
+                                        help="auto, cpu, cuda or cuda:N; with several GPUs, one candidate "
+                                             "trains per GPU at a time.")] = "auto",
+    amp: Annotated[bool, typer.Option("--amp", rich_help_panel=TRAIN,
+                                      help="Mixed-precision training (bf16 on the CPU).")] = False,
 ) -> None:
     """Search every distribution of a block budget over the stages; rank, Pareto front, plot.
 
@@ -180,7 +185,8 @@ def redistribute(
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     if train_top:
-        result = _train(result, err, TrainingPlan(train_top, str(data), epochs, image_size, seed))
+        result = _train(result, err, TrainingPlan(train_top, str(data), epochs, image_size, seed,
+                                                  device=device, amp=amp))
     _write_outputs(result, csv, plot)
     if as_json:
         typer.echo(json.dumps(result.to_dict(top=top), indent=1))

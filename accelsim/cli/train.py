@@ -151,7 +151,7 @@ def train(
     groups: GroupsOption = None,
     epochs: Annotated[int | None, typer.Option(help="Epochs (default: 10).", rich_help_panel=HYPER)] = None,
     batch_size: Annotated[
-        int | None, typer.Option(help="Images per step (default: 32).", rich_help_panel=HYPER)
+        int | None, typer.Option(help="Images per step, over all processes (default: 32).", rich_help_panel=HYPER)
     ] = None,
     lr: Annotated[float | None, typer.Option(help="Peak learning rate (default: 0.05).", rich_help_panel=HYPER)] = None,
     momentum: Annotated[float | None, typer.Option(help="SGD momentum (default: 0.9).", rich_help_panel=HYPER)] = None,
@@ -247,6 +247,8 @@ def train(
 ) -> None:
     """Train a zoo network on an image data set (CPU or GPUs, one process or many), with val top-1/top-5."""
     if nproc is not None:
+        if resume is None and (network is None or data is None):
+            fail("train: give NETWORK and --data (or --resume CKPT)")
         _launch(ctx, nproc, master_port)
         return
     if master_port is not None:
