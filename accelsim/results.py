@@ -102,8 +102,21 @@ class Alternative:
 class LayerResult:
     """How one layer runs: dataflow, tiling, time split and energy.
 
-    ``cycles = max(compute, DRAM transfer) + latency/prologue`` under double buffering (see
-    design/model.md eq. 4.2); ``bound`` says which of compute or memory dominated.
+    ``cycles`` is the tile pipeline's time (``accelsim.engine.timing``: first load, steady
+    state of compute against one DMA engine, last write-back); ``bound`` says which side of
+    the steady state dominated.
+
+    Two rates, never to be confused:
+
+    * ``efficiency`` = dense MACs / cycle, the paper's *acceleration efficiency* (Figure 6).
+      It counts every MAC of the dense layer, so OS, which skips zero weights, can exceed the
+      array's ``Pr*Pc`` (e.g. 1/(1-sigma) of it): it is a dense-equivalent throughput.
+    * ``utilisation`` = ``useful_ops / (cycles * pe_count)``, the fraction of PE-cycles doing
+      useful work: a non-zero MAC (``MACs * (1 - sigma)`` for a pruned layer in either
+      dataflow, since WS multiplies the zero weights it cannot skip; all MACs of a dense
+      layer) or a compare/add of a streaming layer. A PE does at most one operation per cycle
+      and ``cycles >= compute_cycles >= useful_ops / pe_count`` for every dataflow model, so
+      it never exceeds 1 (``tests/test_simulate.py`` checks it on the zoo).
     """
 
     layer: Layer
@@ -121,6 +134,9 @@ class LayerResult:
     #: the layer whose output write absorbs this one (a fused residual add or pool), else None;
     #: a fused layer costs nothing itself (its cost is in that layer's result).
     fused_into: str | None = None
+    #: operations that keep a PE busy usefully: non-zero MACs (conv/FC), compares or adds
+    #: (streaming layers); 0 for free and fused layers.
+    useful_ops: float = 0.0
 
     @property
     def macs(self) -> int:
@@ -133,13 +149,14 @@ class LayerResult:
 
     @property
     def efficiency(self) -> float:
-        """Acceleration efficiency, the paper's Figure 6 metric: MACs per cycle."""
+        """Acceleration efficiency, the paper's Figure 6 metric: dense MACs per cycle
+        (dense-equivalent throughput; may exceed ``pe_count`` when zeros are skipped)."""
         return self.layer.macs / self.cycles if self.cycles else 0.0
 
     @property
     def utilisation(self) -> float:
-        """MACs / (cycles x PEs): the fraction of peak dense throughput achieved."""
-        return self.efficiency / self.pe_count
+        """PE utilisation: useful operations / (cycles x PEs), in [0, 1] (see the class docstring)."""
+        return self.useful_ops / (self.cycles * self.pe_count) if self.cycles else 0.0
 
     @property
     def dram_bytes(self) -> float:
@@ -166,6 +183,7 @@ class LayerResult:
             "bound": self.bound,
             "efficiency": self.efficiency,
             "utilisation": self.utilisation,
+            "useful_ops": self.useful_ops,
             "dram_words": self.dram_words,
             "dram_bytes": self.dram_bytes,
             "energy": self.energy.total,
@@ -222,13 +240,19 @@ class NetworkResult:
 
     @property
     def efficiency(self) -> float:
-        """MACs per cycle over the whole network."""
+        """Dense MACs per cycle over the whole network (the paper's acceleration efficiency)."""
         return self.macs / self.cycles if self.cycles else 0.0
 
     @property
     def area(self) -> AreaBreakdown:
         """The accelerator's silicon area by part, mm² (``accelsim.hardware.area``)."""
         return area_of(self.hardware)
+
+    @property
+    def utilisation(self) -> float:
+        """PE utilisation over the whole network: useful operations / (cycles x PEs), <= 1."""
+        pes = self.hardware.pe_array.rows * self.hardware.pe_array.cols
+        return sum(r.useful_ops for r in self.layers) / (self.cycles * pes) if self.cycles else 0.0
 
     def layer(self, name: str) -> LayerResult:
         for r in self.layers:
@@ -249,6 +273,7 @@ class NetworkResult:
             "efficiency": self.efficiency,
             "area_mm2": self.area.total,
             "area_breakdown_mm2": self.area.to_dict(),
+            "utilisation": self.utilisation,
         }
 
     def to_dict(self) -> dict[str, Any]:

@@ -210,7 +210,7 @@ def simulate_layer(
     return LayerResult(layer=layer, dataflow=cost.dataflow, tiling=m.tiling, cycles=m.cycles,
                        compute_cycles=m.compute_cycles, dram_cycles=m.dram_cycles, dram_words=m.dram_words,
                        counts=m.counts, energy=cost.energy, pe_count=pe_count, word_bytes=spec.word_bytes,
-                       alternatives=cost.alternatives)
+                       alternatives=cost.alternatives, useful_ops=m.useful_ops)
 
 
 def _spec_key(spec: HardwareSpec) -> str:

@@ -15,6 +15,11 @@ with no closed forms:
   fill; OS: each tile's output channels and ``Pr x Pc`` sub-tiles are enumerated. Global-
   buffer accesses are counted per pass / per sub-tile, partial-sum reads by tracking which
   output elements already hold a partial sum.
+* **DMA events.** Every fetch of a tensor tile, every output eviction, partial-sum read-back
+  and shortcut read is one transfer; the walker records, per tile in execution order, its
+  loads (words per transfer), its compute cycles and the write-backs that follow it
+  (``Walk.tiles``), which ``tests/test_pipeline.py`` replays through a discrete-event
+  simulation of the DMA/compute pipeline.
 * **Inter-layer residency** (``work.input_resident`` / ``output_resident``). A resident input
   is never fetched (its tile changes cost no DRAM words) and is read in place (no input tile
   in the working set or the first load); a resident output's final values are never written
@@ -49,12 +54,24 @@ class Walk:
     gb_array: float = 0.0  #: global-buffer accesses by the array (not counting DMA words)
     max_tile_words: int = 0
     first_tile_words: int = 0
+    first_transfers: int = 0
+    last_words: int = 0
+    transfers: int = 0
     n_tiles: int = 0
     tiles_seen: list = field(default_factory=list)
+    #: per tile in execution order: [load transfer words], compute cycles, [write-back words]
+    tiles: list = field(default_factory=list)
 
     @property
     def dram(self) -> int:
         return self.inputs + self.weights + self.output_writes + self.output_reads + self.shortcut
+
+    def dma(self, reps: int = 1):
+        """The aggregates the engine's timing uses, for ``reps`` repetitions run back to back."""
+        from accelsim.engine.timing import DmaStream
+
+        return DmaStream(float(reps * self.dram), float(reps * self.transfers), float(self.first_tile_words),
+                         float(self.first_transfers), float(self.last_words))
 
 
 def _ranges(n: int, t: int) -> list[range]:
@@ -99,16 +116,26 @@ def walk(work: Work, spec: HardwareSpec, dataflow: Dataflow, tiles: tuple[int, i
         ys, xs = s_tiles[si]
         return len(channels(ki, 0)[0]) * len(ys) * len(xs)
 
+    def transfer(words: int, into: list) -> None:
+        if words > 0:
+            out.transfers += 1
+            into.append(words)
+
     def evict_out() -> None:
         key = resident["out"]
         if key is None:
             return
+        loads, _, writes = out.tiles[-1]  # the tile that last used this output tile
         if done_c[key] == n_c:
             if not work.output_resident:
                 out.output_writes += out_elements(key)  # final: one word per element
+                transfer(out_elements(key), writes)
             out.shortcut += work.shortcut_tensors * out_elements(key)
+            for _ in range(work.shortcut_tensors):  # read at the final write, staged with the tile
+                transfer(out_elements(key), loads)
         else:
             out.output_writes += psum * out_elements(key)
+            transfer(psum * out_elements(key), writes)
 
     for idx in itertools.product(*(loops[name] for name in order)):
         it = dict(zip(order, idx, strict=True))
@@ -120,32 +147,43 @@ def walk(work: Work, spec: HardwareSpec, dataflow: Dataflow, tiles: tuple[int, i
         # every output channel of the tile needs its own inputs' weights: Cg when packed, else ct
         w_words = len(k_ch) * (work.c_per_group if work.packed else len(c_ch)) * r * s if work.has_weights else 0
         in_key = (ki, si) if work.packed else (ci, si)
+        loads: list[int] = []
         if resident["in"] != in_key:
             resident["in"] = in_key
             out.inputs += in_words
+            for _ in range(work.n_inputs if in_words else 0):  # one transfer per operand tensor
+                transfer(in_words // work.n_inputs, loads)
         if resident["w"] != (ki, ci):
             resident["w"] = (ki, ci)
             out.weights += w_words
+            transfer(w_words, loads)
         out_key = (ki, si)
         if resident["out"] != out_key:
             evict_out()
             resident["out"] = out_key
             if done_c.get(out_key, 0) > 0:
                 out.output_reads += psum * out_elements(out_key)
+                transfer(psum * out_elements(out_key), loads)
+        compute_before = out.compute_cycles
         first_c, last_c = done_c.get(out_key, 0) == 0, done_c.get(out_key, 0) + 1 == n_c
         done_c[out_key] = done_c.get(out_key, 0) + 1
         tile_words = in_words + w_words + len(k_ch) * len(ys) * len(xs) * (psum + work.shortcut_tensors)
         out.max_tile_words = max(out.max_tile_words, tile_words)
         if out.n_tiles == 0:
             out.first_tile_words = in_words + w_words
+            out.first_transfers = len(loads)
         out.n_tiles += 1
         if dataflow is Dataflow.WS:
             _ws_tile(work, spec, k_ch, c_ch, ys, xs, written, out)
         elif dataflow is Dataflow.OS:
             _os_tile(work, spec, len(k_ch), len(c_ch), ys, xs, first_c, last_c, out)
+        out.tiles.append((loads, out.compute_cycles - compute_before, []))
     evict_out()
+    last_writes = out.tiles[-1][2]
+    out.last_words = last_writes[-1] if last_writes and not work.output_resident else 0
     if dataflow is Dataflow.STREAM:  # eq. 3.9: the whole array compares/adds, independent of tiling
         out.compute_cycles = -(-work.ops // (spec.pe_array.rows * spec.pe_array.cols)) + spec.pe_array.rows
+        out.tiles = [(loads, out.compute_cycles / out.n_tiles, writes) for loads, _, writes in out.tiles]
     return out
 
 

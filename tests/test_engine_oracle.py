@@ -84,8 +84,7 @@ def check(layer: Layer, spec: HardwareSpec, dataflow: Dataflow, shortcut: int = 
             assert got.traffic.output_reads == reps * ref.output_reads, where
             assert got.traffic.shortcut == reps * ref.shortcut, where
             assert got.compute_cycles == pytest.approx(reps * ref.compute_cycles, rel=1e-12), where
-            expected = layer_cycles(reps * ref.compute_cycles, reps * ref.dram, ref.first_tile_words,
-                                    reps * ref.n_tiles, spec)
+            expected = layer_cycles(reps * ref.compute_cycles, ref.dma(reps), spec)
             assert got.cycles == pytest.approx(expected, rel=1e-12), where
             assert ref.max_tile_words * (2 if spec.global_buffer.double_buffer else 1) <= got.footprint_words, where
             if dataflow is not Dataflow.STREAM:

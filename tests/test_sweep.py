@@ -61,7 +61,9 @@ def test_grid_rows_and_metrics(grid: SweepResult) -> None:
         assert p.feasible and p.cycles and p.energy and p.time_s and p.efficiency
         pes = p.hardware.pe_array.rows * p.hardware.pe_array.cols
         assert p.time_s == p.cycles / p.hardware.clock_hz and p.edp == p.energy * p.cycles
-        assert p.utilisation == pytest.approx(p.efficiency / pes, rel=1e-12)
+        # PE utilisation counts non-zero MACs only (sigma = 0.4 everywhere but none dense here),
+        # so it is below the dense-equivalent fraction of peak and never above 1
+        assert 0 < p.utilisation < p.efficiency / pes and p.utilisation <= 1
     # the cache is shared: the two networks' stem and tail layers repeat across points
     assert grid.cache_hits > 0
 

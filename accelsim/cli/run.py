@@ -86,8 +86,7 @@ def render(result: NetworkResult) -> str:
         table,
         "",
         f"cycles   {result.cycles:,.0f}  ({result.time_s * 1e3:.3f} ms at {format_frequency(spec.clock_hz)}; "
-        f"{result.efficiency:.1f} MACs/cycle, {result.efficiency / (spec.pe_array.rows * spec.pe_array.cols):.0%} "
-        "of peak)",
+        f"{result.efficiency:.1f} dense MACs/cycle, PE utilisation {result.utilisation:.0%})",
         f"energy   {result.energy:.4g} MAC units: {share}",
         f"work     {result.macs:,} MACs ({result.macs_paper:,} paper convention), {result.params:,} params, "
         f"DRAM {result.dram_words * spec.word_bytes / 2**20:,.2f} MB",
@@ -96,8 +95,9 @@ def render(result: NetworkResult) -> str:
         f"{sum(r.fused_into is not None for r in result.layers)} fused",
         "",
         "tile: output channels k, input channels c, output rows y and columns x per tile, loop order outermost "
-        "first; util = MACs / (cycles x PEs), counting dense MACs, so OS layers that skip zero weights can "
-        "exceed 100%.",
+        "first; MAC/cyc = dense MACs / cycles (the paper's efficiency; OS skips zero weights, so it can exceed "
+        "the PE count); util = PE utilisation, non-zero MACs (or pool/add operations) / (cycles x PEs), "
+        "at most 100%.",
     ]
     return "\n".join(lines)
 

@@ -18,8 +18,8 @@ layer's smallest tile is kept as an infeasible row with the reason.
 
 Units: ``cycles`` per inference; ``time_s`` = cycles / clock; ``energy`` in units of one MAC's
 energy; ``edp`` = energy x cycles; ``area_mm2`` silicon area (``accelsim.hardware.area``) with its
-breakdown; ``efficiency`` MACs per cycle; ``utilisation`` = efficiency /
-PEs (dense MACs, so OS's zero skipping can exceed 1); ``dram_bytes`` moved per inference.
+breakdown; ``efficiency`` dense MACs per cycle; ``utilisation`` = PE utilisation, non-zero MACs (or
+pool/add operations) / (cycles x PEs), at most 1; ``dram_bytes`` moved per inference.
 """
 
 from __future__ import annotations
@@ -423,9 +423,8 @@ def sweep(
             except InfeasibleError as exc:
                 rows.append(replace(row, reason=str(exc)))
             else:
-                pes = spec.pe_array.rows * spec.pe_array.cols
                 rows.append(replace(row, cycles=r.cycles, energy=r.energy, time_s=r.time_s,
-                                    efficiency=r.efficiency, utilisation=r.efficiency / pes,
+                                    efficiency=r.efficiency, utilisation=r.utilisation,
                                     dram_bytes=r.dram_words * spec.word_bytes, macs=r.macs))
             done += 1
             if progress is not None:

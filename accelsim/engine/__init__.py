@@ -18,7 +18,7 @@ from accelsim.engine.base import (
 )
 from accelsim.engine.os import OutputStationary
 from accelsim.engine.streaming import Streaming
-from accelsim.engine.timing import layer_cycles
+from accelsim.engine.timing import DmaStream, layer_cycles
 from accelsim.engine.traffic import LoopNest, Traffic, refetch_factors, touched
 from accelsim.engine.work import Work, WorkKind, build_work, pack_factor
 from accelsim.engine.ws import WeightStationary
@@ -35,6 +35,7 @@ __all__ = [
     "MODELS",
     "ComputeModel",
     "DataflowModel",
+    "DmaStream",
     "LoopNest",
     "Mapped",
     "OutputStationary",

@@ -14,9 +14,9 @@ from typing import Protocol
 
 import numpy as np
 
-from accelsim.engine.timing import buffer_copies, dram_cycles, layer_cycles
+from accelsim.engine.timing import DmaStream, buffer_copies, dma_busy_cycles, layer_cycles, steady_cost_per_word
 from accelsim.engine.traffic import LoopNest, Traffic
-from accelsim.engine.work import Work
+from accelsim.engine.work import Work, WorkKind
 from accelsim.hardware.spec import Dataflow, HardwareSpec
 from accelsim.mapping.search import CandidateTable, Evaluation, Objective, search
 from accelsim.mapping.tiling import LOOP_ORDERS
@@ -74,6 +74,8 @@ class Mapped:
     footprint_words: int
     evaluated: int = 1
     feasible: int = 1
+    #: non-zero MACs (conv/FC: ``MACs * (1 - sigma)``) or compares/adds (streaming), whole layer
+    useful_ops: float = 0.0
 
     @property
     def dram_words(self) -> float:
@@ -89,6 +91,7 @@ def _evaluator(nest: LoopNest, compute: ComputeModel, spec: HardwareSpec):
     # Resident tensors hold one copy for the whole layer; double buffering halves the rest.
     capacity = (spec.buffer_words - work.reserved_words) // buffer_copies(spec)
     n_sp = nest.pairs[1]
+    latency, word_cost = float(spec.dram.latency_cycles), steady_cost_per_word(spec)
 
     def evaluate(table: CandidateTable) -> Evaluation:
         # Pruning rule 3, first on whole rows / columns of the grid (a channel pair that does
@@ -101,12 +104,14 @@ def _evaluator(nest: LoopNest, compute: ComputeModel, spec: HardwareSpec):
             return Evaluation(np.zeros(0, dtype=np.int64), *(np.zeros(0),) * 3)
         n_tiles = nest.n_tiles(cp, sp)
         cycles_c = compute.cycles(cp, sp, n_tiles)
-        words = nest.best_words(cp, sp)  # best loop order, closed form
-        if work.reps != 1:
+        words, transfers = nest.best_dma(cp, sp, latency, word_cost)  # best loop order, closed form
+        if work.reps != 1:  # the groups run back to back: one pipeline, one first load, one last write
             cycles_c *= work.reps
             words *= work.reps
-            n_tiles = n_tiles * work.reps
-        cycles = layer_cycles(cycles_c, words, nest.first_tile_words(cp, sp), n_tiles, spec)
+            transfers *= work.reps
+        dma = DmaStream(words, transfers, nest.first_tile_words(cp, sp), nest.first_transfers,
+                        nest.last_words(cp, sp))
+        cycles = layer_cycles(cycles_c, dma, spec)
         cycles[nest.footprint(cp, sp) > capacity] = np.inf
         index = cp[:, None] * n_sp + sp[None, :]
         return Evaluation(index=index.ravel(), cycles=cycles.ravel(), dram_words=words.ravel(),
@@ -121,14 +126,15 @@ def _mapped(model: DataflowModel, nest: LoopNest, compute: ComputeModel, spec: H
     ik, ic, iy, ix = (int(i) for i in np.unravel_index(index, nest.shape))
     cp, sp = nest.pair_index(ik, ic, iy, ix)
     if order is None:
-        order = nest.best_order(int(cp[0]), int(sp[0]))
+        order = nest.best_order(int(cp[0]), int(sp[0]), float(spec.dram.latency_cycles), steady_cost_per_word(spec))
     per_rep = nest.traffic_at(int(cp[0]), int(sp[0]), order)
     total = per_rep.scaled(work.reps)
     n_tiles = nest.n_tiles(cp, sp)
     cycles_c = float(work.reps * compute.cycles(cp, sp, n_tiles)[0, 0])
-    n_tiles = work.reps * int(n_tiles[0, 0])
-    cycles = float(layer_cycles(cycles_c, float(total.total), float(nest.first_tile_words(cp, sp)[0, 0]),
-                                n_tiles, spec))
+    dma = DmaStream(float(total.total), float(work.reps * nest.transfers_at(int(cp[0]), int(sp[0]), order)),
+                    float(nest.first_tile_words(cp, sp)[0, 0]), float(nest.first_transfers),
+                    float(nest.last_words(cp, sp)[0, 0]))
+    cycles = float(layer_cycles(cycles_c, dma, spec))
     counts = _scale(compute.accesses(int(cp[0]), int(sp[0]), per_rep), work.reps)
     kt, ct = int(nest.k.tile[ik]), int(nest.c.tile[ic])
     if work.packed:  # report channels, not groups
@@ -137,9 +143,18 @@ def _mapped(model: DataflowModel, nest: LoopNest, compute: ComputeModel, spec: H
                     n_k=int(nest.k.count[ik]), n_c=int(nest.c.count[ic]), n_y=int(nest.y.count[iy]),
                     n_x=int(nest.x.count[ix]))
     return Mapped(dataflow=model.dataflow, tiling=tiling, cycles=cycles, compute_cycles=cycles_c,
-                  dram_cycles=float(dram_cycles(float(total.total), spec)), traffic=total, counts=counts,
+                  dram_cycles=float(dma_busy_cycles(dma, spec)), traffic=total, counts=counts,
                   footprint_words=int(nest.footprint(cp, sp)[0, 0]) * buffer_copies(spec),
-                  evaluated=evaluated, feasible=feasible)
+                  evaluated=evaluated, feasible=feasible, useful_ops=useful_ops(work))
+
+
+def useful_ops(work: Work) -> float:
+    """Operations that keep a PE usefully busy, whole layer: the non-zero MACs of a conv/FC
+    (a pruned layer's zero weights are wasted PE-cycles in WS and skipped in OS), or the
+    compares/adds of a streaming layer."""
+    if work.kind is WorkKind.STREAM:
+        return float(work.ops)
+    return work.macs * (1.0 - work.sigma)
 
 
 def map_best(model: DataflowModel, work: Work, spec: HardwareSpec, objective: Objective) -> Mapped | None:

@@ -29,6 +29,14 @@ Conventions (all counts in words, per repetition of a :class:`~accelsim.engine.w
   the output tile (``psum_words`` per element, plus one word per fused shortcut operand).
   Taking each maximum separately is an upper bound of every real tile, exact whenever the
   row- and column-maximal tiles are full tiles (the usual case); the walker checks the bound.
+* **DMA transfers** (for the pipeline of ``engine.timing``). Each fetch of a tensor tile is
+  one transfer, and so is each eviction of an output tile (partial sums or final values),
+  each partial-sum read-back and each fused shortcut tile read: a tensor's transfers are its
+  relevant loops' trip counts times its re-fetch factor. Zero-word moves (a resident tensor)
+  are no transfers. The *best order* is then the one with the least steady-state DMA time
+  ``L * transfers + (1 + beta) / w_d * words`` (``best_dma``; ties: fewer words): the same
+  "save the largest penalty" closed form as for words, with each tensor's penalty priced in
+  DMA cycles. Checked against the walker (transfers) and all six explicit orders.
 * **Inter-layer residency** (``Work.input_resident`` / ``output_resident``). A resident input
   is read in place from the buffer: no DRAM words, no input tile in the footprint and none in
   the DMA prologue. A resident output's final values stay in the buffer: its final write
@@ -280,6 +288,104 @@ class LoopNest:
         words -= largest
         return words
 
+    def last_words(self, cp: np.ndarray, sp: np.ndarray) -> np.ndarray:
+        """Final output words of the last tile (the last k tile x the last spatial tile, every
+        loop order ends there), ``(len(cp), len(sp))``; 0 when the output stays resident.
+        Proportional to the final words (exact without a fused pool)."""
+        ho, wo = self.work.out_hw
+        k_share = self.k.last[self.cp_k[cp]] / self.work.k_units
+        s_share = (self.y.last[self.sp_y[sp]] / ho) * (self.x.last[self.sp_x[sp]] / wo)
+        return float(self._final_words()) * k_share[:, None] * s_share[None, :]
+
+    @property
+    def first_transfers(self) -> int:
+        """Transfers of the first tile's loads: one per staged input operand, one weight tile."""
+        return self._staged_inputs() + (1 if self.work.has_weights else 0)
+
+    def best_dma(self, cp: np.ndarray, sp: np.ndarray, latency: float,
+                 word_cost: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(words, transfers)`` under each candidate's best order, ``(len(cp), len(sp))``.
+
+        The best order saves the tensor whose re-walk costs the most steady-state DMA time
+        ``Q_X = latency * X_X + word_cost * P_X`` (``P_X`` its extra words, ``X_X`` its extra
+        transfers; ties: the larger ``P_X``, then inputs, weights, outputs), exactly as
+        ``best_words`` saves the largest ``P_X`` (see the module docstring). With a resident
+        output the saved tensor is the output whenever ``n_c > 1`` (no spills allowed).
+        """
+        w = self.work
+        staged = self._staged_inputs()
+        has_w = 1.0 if w.has_weights else 0.0
+        inputs = float(staged * w.in_channels) * self.halo[sp]  # (S,)
+        out = float(w.out_words)
+        n_k, n_c = self.n_k[cp].astype(float), self.n_c[cp].astype(float)
+        n_s = self.n_s[sp].astype(float)
+        ks = n_k[:, None] * n_s[None, :]
+        p_w = np.broadcast_to((float(w.weight_words) * (n_s - 1))[None, :], ks.shape)
+        x_w = (has_w * n_k * n_c)[:, None] * (n_s - 1)[None, :]
+        p_out = np.broadcast_to(((2.0 * self.psum_words * out) * (n_c - 1))[:, None], ks.shape)
+        x_out = 2.0 * (n_c - 1)[:, None] * ks
+        if w.packed:
+            p_in = np.zeros(ks.shape)
+            x_in = p_in
+            in_fetches = staged * ks
+        else:
+            p_in = inputs[None, :] * (n_k - 1)[:, None]
+            x_in = staged * (n_c * (n_k - 1))[:, None] * n_s[None, :]
+            in_fetches = staged * n_c[:, None] * n_s[None, :]
+        q_in = latency * x_in + word_cost * p_in
+        q_w = latency * x_w + word_cost * p_w
+        q_out = latency * x_out + word_cost * p_out
+
+        def beats(qa, pa, qb, pb):
+            return (qa > qb) | ((qa == qb) & (pa >= pb))
+
+        save_in = beats(q_in, p_in, q_w, p_w) & beats(q_in, p_in, q_out, p_out)
+        save_w = ~save_in & beats(q_w, p_w, q_out, p_out)
+        if w.output_resident:
+            spills = (n_c > 1)[:, None]
+            save_in, save_w = save_in & ~spills, save_w & ~spills
+        save_out = ~(save_in | save_w)
+        base_words = (inputs[None, :] + float(w.weight_words + self._final_words() + w.shortcut_tensors * out))
+        words = base_words + p_in + p_w + p_out - np.where(save_in, p_in, np.where(save_w, p_w, p_out))
+        finals = (1.0 if self._final_words() else 0.0) + w.shortcut_tensors
+        transfers = (in_fetches + (has_w * n_k * n_c)[:, None] + finals * ks + x_in + x_w + x_out
+                     - np.where(save_in, x_in, np.where(save_w, x_w, x_out)))
+        del save_out
+        return words, transfers
+
+    def transfers_at(self, cp: int, sp: int, order: int) -> int:
+        """DMA transfers of one candidate under one loop order (Python ints)."""
+        w = self.work
+        n_k, n_c, n_s = int(self.n_k[cp]), int(self.n_c[cp]), int(self.n_s[sp])
+        counts = {"k": n_k, "c": n_c, "s": n_s}
+        loops = LOOP_ORDERS[order]
+
+        def factor(irrelevant: str) -> int:
+            inner = loops[loops.index(irrelevant) + 1:]
+            return counts[irrelevant] if any(counts[loop] > 1 for loop in inner) else 1
+
+        staged = self._staged_inputs()
+        inputs = staged * (n_k * n_s if w.packed else n_c * n_s * factor("k"))
+        weights = n_k * n_c * factor("s") if w.has_weights else 0
+        f_out = factor("c")
+        outputs = n_k * n_s * ((1 if self._final_words() else 0) + 2 * (f_out - 1) + w.shortcut_tensors)
+        return inputs + weights + outputs
+
+    def best_order(self, cp: int, sp: int, latency: float = 0.0, word_cost: float = 1.0) -> int:
+        """The first order of ``LOOP_ORDERS`` with the least steady DMA time ``latency *
+        transfers + word_cost * words`` (then fewest words); with a resident output, among the
+        orders that spill no partial sums. The defaults rank by words alone."""
+        best, best_key = 0, None
+        for o in range(len(LOOP_ORDERS)):
+            t = self.traffic_at(cp, sp, o)
+            if self.work.output_resident and t.output_reads:
+                continue
+            words = float(t.total)
+            key = (latency * self.transfers_at(cp, sp, o) + word_cost * words, words)
+            if best_key is None or key < best_key:
+                best, best_key = o, key
+        return best
+
     def traffic_at(self, cp: int, sp: int, order: int) -> Traffic:
         """DRAM words per tensor of one candidate under one loop order (Python scalars; the
         same rule as :func:`refetch_factors`, without numpy's per-call overhead)."""
@@ -297,10 +403,3 @@ class LoopNest:
         return Traffic(inputs=inputs * (1 if w.packed else factor("k")), weights=float(w.weight_words * factor("s")),
                        output_writes=self._final_words() + spill, output_reads=spill,
                        shortcut=w.shortcut_tensors * out)
-
-    def best_order(self, cp: int, sp: int) -> int:
-        """The first order of ``LOOP_ORDERS`` with the fewest DRAM words for one candidate
-        (with a resident output: among the orders that spill no partial sums)."""
-        prices = [self.traffic_at(cp, sp, o) for o in range(len(LOOP_ORDERS))]
-        totals = [np.inf if self.work.output_resident and t.output_reads else float(t.total) for t in prices]
-        return totals.index(min(totals))

@@ -131,6 +131,11 @@ class GlobalBuffer(_Strict):
                             description="global buffer capacity, bytes; '128KB' accepted, KB = 1024 B [paper §3]")
     double_buffer: bool = Field(True, strict=True,
                                 description="split the buffer into two halves so DMA overlaps compute [A]")
+    dma_conflict_fraction: float = Field(
+        0.0, ge=0.0, le=1.0, strict=True,
+        description="fraction of the DMA's buffer cycles that lose a bank conflict to the array while both run "
+                    "and are retried, range 0-1; 0: the ping-pong halves are separate banks, so the DMA never "
+                    "touches the half the array works in [A]")
 
     @field_validator("size_bytes", mode="before")
     @classmethod
@@ -165,9 +170,15 @@ class EnergyCosts(_Strict):
     global_buffer: float = Field(6.0, ge=0, strict=True, description="one global-buffer access, MAC units [Eyeriss]")
     dram: float = Field(200.0, ge=0, strict=True, description="one DRAM access, MAC units [Eyeriss]")
     scale: float = Field(
-        0.654, gt=0, strict=True,
-        description="factor on every cost above; the paper's modified table is unpublished: 0.654 is "
-                    "fitted to Table 3 [A]")
+        0.654, gt=0, le=10, strict=True,
+        description="factor on the on-chip costs (mac, register_file, inter_pe, global_buffer): the paper "
+                    "'slightly modified' them for its accelerator and never published them; fitted to "
+                    "Table 3 [A]")
+    dram_scale: float = Field(
+        1.0, gt=0, le=10, strict=True,
+        description="factor on the DRAM cost: DRAM is not part of the accelerator whose costs the paper "
+                    "modified, so it stays at Eyeriss's 200 (1.0) unless cross-validation demands "
+                    "otherwise, range 0.25-4 [A]")
 
 
 class ModelOptions(_Strict):

@@ -110,7 +110,7 @@ class Figure6Panel:
                     "hardware": self.hardware, "network": net, "item_index": i, "item": label,
                     "layers": self.layers[n][i], "macs": self.macs[n][i], "cycles": self.cycles[n][i],
                     "efficiency_macs_per_cycle": eff[i],
-                    "utilisation": eff[i] / self.pe_count,
+                    "dense_fraction_of_peak": eff[i] / self.pe_count,
                     "share_of_network_cycles": self.cycles[n][i] / self.totals[n] if self.totals[n] else math.nan,
                 })
         return out

@@ -79,8 +79,9 @@ def figure6_statements(stats: Figure6Stats) -> str:
         "pools included). *Efficiency* = pure MACs / cycles (the paper's acceleration efficiency). "
         "*Stage-1 drop* = 1 - E1 / E2+, where E1 = MACs / cycles summed over the convs of the first "
         "SqueezeNext stage (units `s1u*`) and E2+ the same over stages 2-4; 0% means stage 1 runs as "
-        "efficiently as the later stages. The percentages of Pr*Pc are the utilisations (MACs/cycle per "
-        "PE; OS can exceed 100% by skipping zero weights).\n"
+        "efficiently as the later stages. The percentages of Pr*Pc are dense-equivalent fractions of peak "
+        "(dense MACs/cycle per PE; OS can exceed 100% by skipping zero weights; the PE utilisation, which "
+        "cannot, is in `accelsim run`).\n"
     )
     return table + "\n" + definitions
 

@@ -238,8 +238,9 @@ class Table3:
         if all(v == 1.0 for v in spec.values()):
             within = "the spec's per-access costs unscaled (Eyeriss-style table, energy.scale 1.0)"
         else:
-            within = "the spec's per-access costs x its calibrated energy.scale (" + \
-                "; ".join(f"{k}: {v:g}" for k, v in spec.items()) + ")"
+            within = "the spec's on-chip per-access costs x its calibrated energy.scale (" + \
+                "; ".join(f"{k}: {v:g}" for k, v in spec.items()) + "), DRAM x energy.dram_scale (" + \
+                "; ".join(f"{c.label}: {getattr(c.spec.energy, 'dram_scale', 1.0):g}" for c in self.configs) + ")"
         extra = ("no further report factor (--energy-scale 1.0)" if self.energy_scale == 1.0
                  else f"x a report factor of {self.energy_scale:g} (--energy-scale)")
         return f"units of one MAC's energy: {within}, {extra}"
