@@ -152,7 +152,7 @@ def test_duplicate_key_on_one_line_and_at_top_level(tmp_path: Path) -> None:
 def test_unknown_key_suggests_closest(tmp_path: Path) -> None:
     path = write(tmp_path, "name: a\nglobal_buffer:\n  sise_bytes: 32KB\n")
     assert load_error(path) == (f"{path}:3: global_buffer.sise_bytes: unknown field; "
-                                "expected one of size_bytes, double_buffer")
+                                "expected one of size_bytes, double_buffer, dma_conflict_fraction")
     path = write(tmp_path, "pe_aray:\n  rows: 8\n")
     assert load_error(path).startswith(f"{path}:1: pe_aray: unknown field; expected one of pe_array, ")
 
