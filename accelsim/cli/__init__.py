@@ -21,7 +21,7 @@ app = typer.Typer(
 )
 
 #: Command modules, in the order their commands appear in --help.
-COMMAND_MODULES: tuple[str, ...] = ("networks", "run", "hw", "report", "redistribute", "sweep", "train")
+COMMAND_MODULES: tuple[str, ...] = ("networks", "run", "hw", "report", "redistribute", "sweep", "codesign", "train")
 
 
 def _version(value: bool) -> None:

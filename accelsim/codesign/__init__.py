@@ -10,13 +10,16 @@ Quick use::
 Modules: ``budget`` (budget expressions), ``space`` (enumeration of depth vectors),
 ``variants`` (stitched layer graphs), ``pareto``, ``heuristic`` (local search for big spaces),
 ``search`` (the search itself), ``result`` (result types), ``sweep`` (hardware design-space
-sweeps: ``sweep(networks, base, vary=...)``). No plotting here: see
+sweeps: ``sweep(networks, base, vary=...)``), ``compose`` (compositional pricing: distinct layers
+priced once, candidates composed by matrix products), ``joint`` (hardware x network co-design:
+``codesign(network, base, vary=..., widths=..., budgets=...)``). No plotting here: see
 ``accelsim.reporting.redistribute_plot``.
 """
 
 from accelsim.codesign.budget import Budget, BudgetKey, BudgetSet, parse_budget
 from accelsim.codesign.heuristic import LocalSearchOptions
 from accelsim.codesign.hw_sweep import SweepPoint, SweepResult, sweep
+from accelsim.codesign.joint import CodesignResult, Design, JointObjective, codesign
 from accelsim.codesign.pareto import pareto_mask
 from accelsim.codesign.result import (
     Accuracy,
@@ -36,6 +39,9 @@ __all__ = [
     "BudgetKey",
     "BudgetSet",
     "Candidate",
+    "CodesignResult",
+    "Design",
+    "JointObjective",
     "DepthSpace",
     "LocalSearchOptions",
     "Objective",
@@ -44,6 +50,7 @@ __all__ = [
     "SearchMethod",
     "SweepPoint",
     "SweepResult",
+    "codesign",
     "count_distributions",
     "distributions",
     "parse_budget",

@@ -408,8 +408,14 @@ class Composer:
                         wanted.append(full)
                         jobs.append(LayerJob(layer, fusion, spec, self.dataflow))
         if jobs:
-            for full, price in zip(wanted, self.pricer(jobs), strict=True):
-                self._prices[full] = price
+            # one call of the pricer, or chunks of it when someone watches the progress
+            size = len(jobs) if progress is None else max(16, len(jobs) // 50)
+            for start in range(0, len(jobs), size):
+                prices = self.pricer(jobs[start:start + size])
+                for full, price in zip(wanted[start:start + size], prices, strict=True):
+                    self._prices[full] = price
+                if progress is not None:
+                    progress(done + len(specs) * min(start + size, len(jobs)) // len(jobs), total)
             self.stats.jobs_priced += len(jobs)
         spent += time.perf_counter() - t0
         new = [p for p in pieces if (id(space), p) not in self._seen_pieces]
