@@ -417,7 +417,7 @@ def _named(networks: Sequence[str]) -> tuple[list[Family], NamedSpace]:
 
     graphs = [_graph(n, {}) for n in networks]
     space = NamedSpace(graphs)
-    return [Family(g.name, {}, (g.name,)) for g in graphs], space
+    return [Family("networks", {}, tuple(g.name for g in graphs))], space
 
 
 # ---- the search -----------------------------------------------------------------------------------
