@@ -520,13 +520,13 @@ def codesign(
     feasible, failures = _budgets(budget_set, runs, cycles, energy, params, macs, area)
     if not feasible.any():
         raise BudgetError(_nothing_feasible(budget_set, runs, cycles, energy, params, macs, area, specs))
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     flat = np.flatnonzero(feasible.ravel())
     i, j = np.divmod(flat, m)
     values = np.column_stack([cycles.ravel()[flat], energy.ravel()[flat], area[j], params[i].astype(float)])
     front = flat[pareto_indices(values)]
     front.sort()
-    pareto_seconds = time.perf_counter() - t0
+    pareto_seconds, pareto_cpu = time.perf_counter() - t0, time.process_time() - cpu0
     infeasible = _cannot_run(parts, specs)
     stats_now = composer.stats.to_dict()
     delta = {k: stats_now[k] - before[k] for k in stats_now}
@@ -537,8 +537,11 @@ def codesign(
         "cross_block_pieces": delta["cross_block_pieces"], "piece_plans": delta["representative_plans"],
         "whole_networks": delta["whole_networks"],
         "price_seconds": delta["price_seconds"], "compose_seconds": delta["compose_seconds"],
+        "price_cpu_seconds": delta["price_cpu_seconds"], "compose_cpu_seconds": delta["compose_cpu_seconds"],
         "compose_points_per_second": (n * m / delta["compose_seconds"]) if delta["compose_seconds"] > 0 else None,
-        "pareto_seconds": pareto_seconds, "seconds": setup + pareto_seconds,
+        "compose_points_per_cpu_second": (n * m / delta["compose_cpu_seconds"])
+        if delta["compose_cpu_seconds"] > 0 else None,
+        "pareto_seconds": pareto_seconds, "pareto_cpu_seconds": pareto_cpu, "seconds": setup + pareto_seconds,
         "composition": _exactness_note(delta, specs),
     }
     result = CodesignResult(network, mode, tuple(families), spec0, axes, specs, labels, goal, budget_set,

@@ -63,6 +63,7 @@ def pareto_indices(points: Sequence[Sequence[float]] | np.ndarray, exact_limit: 
     if np.isnan(values).any():
         raise ValueError("pareto_indices: points must not contain NaN")
     alive = np.arange(values.shape[0])
+    width = 16  # filter points in the first round: few, since most rows fall to the first good points
     while len(alive) > exact_limit:
         v = values[alive]
         order = np.lexsort(v.T[::-1])
@@ -70,9 +71,10 @@ def pareto_indices(points: Sequence[Sequence[float]] | np.ndarray, exact_limit: 
         picks += [np.argsort(v[:, d], kind="stable")[:64] for d in range(v.shape[1])]
         sample = np.unique(np.concatenate(picks))
         filt = v[sample[pareto_mask(v[sample])]]
-        if len(filt) > 256:  # the most balanced front points: smallest sum of per-coordinate ranks
+        if len(filt) > width:  # the most balanced front points: smallest sum of per-coordinate ranks
             ranks = np.argsort(np.argsort(filt, axis=0), axis=0).sum(axis=1)
-            filt = filt[np.argsort(ranks, kind="stable")[:256]]
+            filt = filt[np.argsort(ranks, kind="stable")[:width]]
+        width = min(256, width * 4)
         dominated = np.zeros(len(v), dtype=bool)
         for start in range(0, len(v), chunk):
             block = v[start:start + chunk, None, :]
@@ -116,3 +118,4 @@ def _blocked_front(values: np.ndarray, block: int = 1024) -> np.ndarray:
         front_rows.append(order[start + keep])
         front = np.vstack([front, b[keep]])
     return np.sort(np.concatenate(front_rows))
+
