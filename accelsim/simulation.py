@@ -376,23 +376,10 @@ def simulate_graph(
 
 
 def _resolve_graph(network: Any, input_shape: Shape | None, options: dict[str, Any]) -> LayerGraph:
-    if isinstance(network, LayerGraph):
-        if options:
-            raise WorkloadError(f"{network.name}: network options ({', '.join(options)}) apply to preset names only")
-        return network
-    if isinstance(network, (str, Path)):
-        text = str(network)
-        if text.endswith(".json") and Path(text).is_file():
-            if options:
-                raise WorkloadError(f"{text}: network options ({', '.join(options)}) apply to preset names only")
-            return LayerGraph.load_json(text)
-        from accelsim.workload.zoo import load_graph
+    if isinstance(network, (str, Path, LayerGraph)):
+        from accelsim.workload.zoo import resolve
 
-        if input_shape is not None:
-            if len(input_shape) != 3 or input_shape[1] != input_shape[2]:
-                raise WorkloadError(f"{text}: input_shape: presets take a square (C, H, H) input; got {input_shape}")
-            options = {**options, "input_size": int(input_shape[1])}
-        return load_graph(text, **options)
+        return resolve(network, input_shape, **options)
     if hasattr(network, "forward"):
         from accelsim.workload.export import export_module
 
@@ -416,11 +403,12 @@ def simulate(
 
     Args:
         network: a zoo preset name or alias (``"1.0-SqNxt-23"``, ``"sqnxt23v5"``), a layer-graph
-            JSON file, a :class:`LayerGraph`, or a torch ``nn.Module`` (exported with
-            ``input_shape``, default ``(3, 227, 227)``).
+            JSON file, an ONNX file (``"model.onnx"``), a :class:`LayerGraph`, or a torch
+            ``nn.Module`` (exported with ``input_shape``, default ``(3, 227, 227)``).
         hardware: a :class:`HardwareSpec`, a YAML file, a built-in name (``"8x8"``,
             ``"16x16"``) or None (the paper's 16x16/128KB accelerator).
-        input_shape: ``(C, H, W)`` of the input (presets: square, default the preset's size).
+        input_shape: ``(C, H, W)`` of the input (presets: square, default the preset's size;
+            ONNX files: required when the file's dims are symbolic).
         dataflow: ``"auto"``, ``"ws"`` or ``"os"`` (forced for every conv/FC layer).
         cache: a :class:`SimCache` to share across calls.
         progress: ``callable(done, total)`` after each layer.

@@ -95,3 +95,45 @@ def test_every_preset_round_trips_through_onnx(name: str) -> None:
     a = simulate_graph(direct, PAPER_16X16, cache=_CACHE)
     b = simulate_graph(imported, PAPER_16X16, cache=_CACHE)
     assert b.cycles == a.cycles and b.energy == a.energy and b.dram_words == a.dram_words
+
+
+def test_value_info_is_never_read() -> None:
+    """Bogus value_info (every intermediate 1x1x1x1) changes nothing: shapes are inferred from the input."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    data, symbolic = _onnx_bytes("1.0-SqNxt-23v5")
+    shape = zoo.load_graph("1.0-SqNxt-23v5").input_shape if symbolic else None
+    model = onnx.load_from_string(data)
+    del model.graph.value_info[:]
+    bare = import_onnx(model, input_shape=shape)
+    for node in model.graph.node:
+        model.graph.value_info.append(helper.make_tensor_value_info(node.output[0], TensorProto.FLOAT, [1, 1, 1, 1]))
+    assert _structure(import_onnx(model, input_shape=shape)) == _structure(bare) == _structure(
+        zoo.load_graph("1.0-SqNxt-23v5"))
+
+
+def test_cli_export_writes_an_onnx_file_that_simulates_like_the_preset(tmp_path) -> None:
+    """``accelsim export NETWORK -o x.onnx`` with SqueezeNext options, then ``accelsim.simulate("x.onnx")``."""
+    import onnx
+    from typer.testing import CliRunner
+
+    import accelsim
+    from accelsim.cli import app
+
+    path = tmp_path / "tiny.onnx"
+    result = CliRunner().invoke(app, ["export", "sqnxt23", "--depth", "1,1,1,1", "--stem", "5", "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"{path}: 1.0-SqNxt-23[depth=1,1,1,1;stem_kernel=5], ")
+    props = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+    assert props["preset"] == "1.0-SqNxt-23" and props["input_shape"] == "3,227,227"
+    assert props["overrides"] == '{"depth": [1, 1, 1, 1], "stem_kernel": 5}'
+    from_file = accelsim.simulate(str(path), "16x16")
+    direct = accelsim.simulate("sqnxt23", "16x16", depth=(1, 1, 1, 1), stem_kernel=5)
+    assert (from_file.cycles, from_file.energy, from_file.macs) == (direct.cycles, direct.energy, direct.macs)
+    assert from_file.network == "tiny"  # a file's graph is named by its stem
+    # the layer table of an ONNX file, and the refusals
+    table = CliRunner().invoke(app, ["export", str(path)])
+    assert table.exit_code == 0 and f"{direct.macs:,} MACs" in table.output
+    again = CliRunner().invoke(app, ["export", str(path), "-o", str(tmp_path / "copy.onnx")])
+    assert again.exit_code == 2 and "writing ONNX needs a zoo preset" in again.output

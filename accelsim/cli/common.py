@@ -95,6 +95,29 @@ def hardware_list_from_options(hws: Sequence[Path | str] | None, pe: str | None 
     return [hardware_from_options(hw, pe, buffer, sets) for hw in (hws or default)]
 
 
+# ---- network input shape (ONNX files with symbolic dims; presets' input size) ------------------
+InputShapeOption = Annotated[str | None, typer.Option(
+    "--input-shape", metavar="C,H,W",
+    help="Input shape: needed for an ONNX file whose dims are symbolic (overrides the file's otherwise); "
+         "for a preset, a square input size, e.g. 3,224,224.")]
+
+
+def parse_input_shape(text: str | None) -> tuple[int, int, int] | None:
+    """``"3,224,224"`` -> ``(3, 224, 224)``; ``None`` stays ``None``.
+
+    Raises:
+        WorkloadError: unless it is three comma-separated integers >= 1.
+    """
+    from accelsim.errors import WorkloadError
+
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.strip().strip("[]()").replace("x", ",").split(",")]
+    if len(parts) != 3 or not all(p.isdigit() and int(p) >= 1 for p in parts):
+        raise WorkloadError(f"--input-shape: expected C,H,W, three integers >= 1 such as 3,224,224; got {text!r}")
+    return int(parts[0]), int(parts[1]), int(parts[2])
+
+
 # ---- SqueezeNext network options (shared by export, run, redistribute, train) -----------------
 WidthOption = Annotated[float | None, typer.Option(
     "--width", metavar="W", help="SqueezeNext width multiplier (1.0, 1.5, 2.0; 32*W must be a multiple of 4).")]

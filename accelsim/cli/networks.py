@@ -5,6 +5,8 @@
     accelsim export sqnxt23v5              # per-layer table of one network
     accelsim export sqnxt23 --depth 2,4,14,1 --stem 5 --first-unit serial -o v5like.json
     accelsim export mobilenet -o mobilenet.graphml
+    accelsim export sqnxt23 -o sqnxt23.onnx     # an ONNX file (torch's exporter, seeded weights)
+    accelsim export model.onnx                  # the layers of an ONNX file
 
 Graphs come from ``accelsim.workload.zoo.load_graph`` and its disk cache, so only the first
 run pays for importing torch and exporting.
@@ -22,18 +24,20 @@ from accelsim.cli.common import (
     DepthOption,
     FirstUnitOption,
     GroupsOption,
+    InputShapeOption,
     NetworkOptions,
     StemOption,
     WidthOption,
     cli_errors,
     fail,
+    parse_input_shape,
 )
 
 if TYPE_CHECKING:
     from accelsim.paper import Printed
     from accelsim.workload.graph import LayerGraph
 
-_FORMATS = (".json", ".graphml")
+_FORMATS = (".json", ".graphml", ".onnx")
 
 
 def _match(printed: Printed | None, ours: float) -> bool | None:
@@ -126,10 +130,12 @@ def _layer_table(graph: LayerGraph) -> str:
 
 @cli_errors
 def export(
-    network: Annotated[str, typer.Argument(help="Preset name or alias (see: accelsim networks).")],
+    network: Annotated[str, typer.Argument(
+        help="Preset name or alias (see: accelsim networks), or an ONNX / layer-graph JSON file to convert.")],
     output: Annotated[Path | None, typer.Option(
-        "-o", "--output", metavar="FILE", help="Write the graph: FILE.json (accelsim layer graph) or "
-        "FILE.graphml (graph tools). Without it, print a per-layer table.")] = None,
+        "-o", "--output", metavar="FILE", help="Write the graph: FILE.json (accelsim layer graph), "
+        "FILE.graphml (graph tools) or FILE.onnx (the network as ONNX, presets only). Without it, print a "
+        "per-layer table.")] = None,
     width: WidthOption = None,
     depth: DepthOption = None,
     stem: StemOption = None,
@@ -138,23 +144,40 @@ def export(
     num_classes: Annotated[int | None, typer.Option("--num-classes", metavar="K", help="Classifier outputs.")] = None,
     input_size: Annotated[int | None, typer.Option(
         "--input-size", metavar="S", help="Square input side in pixels (default: the preset's, 227 or 224).")] = None,
+    input_shape: InputShapeOption = None,
 ) -> None:
-    """Export a network's layer graph (JSON or GraphML), or print its layers.
+    """Export a network's layer graph (JSON or GraphML) or the network itself (ONNX), or print its layers.
 
     Example: accelsim export sqnxt23 --depth 2,4,14,1 -o variant.json
     """
-    from accelsim.workload.zoo import load_graph
+    from accelsim.workload.zoo import load_graph, resolve, write_onnx
 
-    if output is not None and output.suffix.lower() not in _FORMATS:
-        fail(f"{output}: unknown extension {output.suffix or '(none)'!r}; expected .json or .graphml")
-    options = NetworkOptions.parse(width, depth, stem, first_unit, groups)
-    graph = load_graph(network, num_classes=num_classes, input_size=input_size, **options.overrides())
+    suffix = output.suffix.lower() if output is not None else None
+    if output is not None and suffix not in _FORMATS:
+        fail(f"{output}: unknown extension {output.suffix or '(none)'!r}; expected .json, .graphml or .onnx")
+    options = NetworkOptions.parse(width, depth, stem, first_unit, groups).overrides()
+    shape = parse_input_shape(input_shape)
+    is_file = network.lower().endswith((".onnx", ".json"))
+    if is_file and (num_classes is not None or input_size is not None):
+        fail(f"{network}: --num-classes and --input-size apply to presets; use --input-shape for a file")
+    if is_file and suffix == ".onnx":
+        fail(f"{output}: writing ONNX needs a zoo preset (a torch module to export); {network} is a file")
+    if not is_file and shape is not None:
+        if input_size is not None or shape[1] != shape[2]:
+            fail(f"--input-shape {input_shape}: a preset takes a square input; give --input-size or C,H,H")
+        input_size = shape[1]
+    if suffix == ".onnx":
+        graph = write_onnx(network, output, num_classes=num_classes, input_size=input_size, **options)  # type: ignore
+    elif is_file:
+        graph = resolve(network, shape, **options)
+    else:
+        graph = load_graph(network, num_classes=num_classes, input_size=input_size, **options)
     if output is None:
         typer.echo(_layer_table(graph))
         return
-    if output.suffix.lower() == ".json":
+    if suffix == ".json":
         graph.save_json(output)
-    else:
+    elif suffix == ".graphml":
         graph.write_graphml(output)
     typer.echo(f"{output}: {graph.name}, {len(graph)} layers, {graph.params:,} params, {graph.macs:,} MACs")
 

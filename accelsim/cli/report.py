@@ -22,7 +22,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from accelsim.cli.common import BufferOption, HwListOption, HwOption, PeOption, SetOption, cli_errors, fail
+from accelsim.cli.common import (
+    BufferOption,
+    HwListOption,
+    HwOption,
+    InputShapeOption,
+    PeOption,
+    SetOption,
+    cli_errors,
+    fail,
+    parse_input_shape,
+)
 
 if TYPE_CHECKING:
     from accelsim.hardware.spec import HardwareSpec
@@ -188,13 +198,15 @@ def figure7(
 
 @cli_errors
 def breakdown(
-    network: Annotated[str, typer.Argument(help="Network name or alias, e.g. 1.0-SqNxt-23 or sqnxt23.")],
+    network: Annotated[str, typer.Argument(
+        help="Network name or alias, e.g. 1.0-SqNxt-23 or sqnxt23, a layer-graph JSON or an ONNX file.")],
     out: OutOption = None,
     hw: HwOption = None,
     pe: PeOption = None,
     buffer: BufferOption = None,
     sets: SetOption = None,
     quiet: QuietOption = False,
+    input_shape: InputShapeOption = None,
 ) -> None:
     """Per-layer energy by memory level (stacked) and a roofline of one run; writes
     breakdown_<network>_<hardware>.png/.csv (e.g. breakdown_1.0-SqNxt-23_8x8_32KB).
@@ -206,8 +218,10 @@ def breakdown(
 
     spec = hardware_from_options(hw, pe, buffer, sets)
     with progress_bar(quiet) as progress:
-        result = simulate_networks([network], [spec], progress=progress)[network][0]
-    command = _command("breakdown", ("--out", out), *_hw_options(hw, pe, buffer, sets), args=[network])
+        result = simulate_networks([network], [spec], progress=progress,
+                                   input_shape=parse_input_shape(input_shape))[network][0]
+    command = _command("breakdown", ("--out", out), ("--input-shape", input_shape), *_hw_options(hw, pe, buffer, sets),
+                       args=[network])
     _echo_paths(write_breakdown(result, out or DEFAULT_OUT, command))
 
 

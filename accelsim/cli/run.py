@@ -6,6 +6,7 @@
     accelsim run sqnxt23 --depth 2,4,14,1 --stem 5 --first-unit serial --dataflow ws
     accelsim run sqnxt23 --json > result.json     # NetworkResult.to_dict()
     accelsim run sqnxt23 --csv layers.csv         # the per-layer table as CSV
+    accelsim run model.onnx --input-shape 3,224,224   # an ONNX file (shape needed if symbolic)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from accelsim.cli.common import (
     FirstUnitOption,
     GroupsOption,
     HwOption,
+    InputShapeOption,
     NetworkOptions,
     PeOption,
     SetOption,
@@ -29,6 +31,7 @@ from accelsim.cli.common import (
     WidthOption,
     cli_errors,
     fail,
+    parse_input_shape,
 )
 
 if TYPE_CHECKING:
@@ -105,7 +108,8 @@ def render(result: NetworkResult) -> str:
 @cli_errors
 def run(
     network: Annotated[str, typer.Argument(
-        help="Preset name or alias (see: accelsim networks), or a layer-graph JSON file (accelsim export -o).")],
+        help="Preset name or alias (see: accelsim networks), a layer-graph JSON file (accelsim export -o) "
+             "or an ONNX file (.onnx).")],
     hw: HwOption = None,
     pe: PeOption = None,
     buffer: BufferOption = None,
@@ -121,6 +125,7 @@ def run(
     stem: StemOption = None,
     first_unit: FirstUnitOption = None,
     groups: GroupsOption = None,
+    input_shape: InputShapeOption = None,
 ) -> None:
     """Simulate a network on an accelerator: per-layer dataflow, tiling, cycles, DRAM and energy.
 
@@ -133,7 +138,8 @@ def run(
         fail(f"--dataflow: expected one of {', '.join(_DATAFLOWS)}; got {dataflow!r}")
     options = NetworkOptions.parse(width, depth, stem, first_unit, groups).overrides()
     spec = hardware_from_options(hw, pe, buffer, sets)
-    result = simulate(network, spec, dataflow=dataflow.lower(), **options)
+    result = simulate(network, spec, input_shape=parse_input_shape(input_shape), dataflow=dataflow.lower(),
+                      **options)
     if csv is not None:
         from accelsim.reporting.writers import write_dataframe_csv
 

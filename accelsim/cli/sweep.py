@@ -22,6 +22,7 @@ from accelsim.cli.common import (
     FirstUnitOption,
     GroupsOption,
     HwOption,
+    InputShapeOption,
     NetworkOptions,
     SetOption,
     StemOption,
@@ -29,6 +30,7 @@ from accelsim.cli.common import (
     cli_errors,
     fail,
     hardware_from_options,
+    parse_input_shape,
 )
 
 if TYPE_CHECKING:
@@ -132,7 +134,7 @@ def _check_sets(sets: list[str], vary: dict[str, list[str]]) -> None:
 @cli_errors
 def sweep(
     networks: Annotated[list[str], typer.Argument(
-        help="Preset names or aliases (accelsim networks), or layer-graph JSON files.")],
+        help="Preset names or aliases (accelsim networks), layer-graph JSON files or ONNX files (.onnx).")],
     hw: HwOption = None,
     vary: Annotated[list[str] | None, typer.Option("--vary", metavar="FIELD=V1,V2,...", help=VARY_HELP)] = None,
     pe: Annotated[str | None, typer.Option(
@@ -160,6 +162,7 @@ def sweep(
     stem: StemOption = None,
     first_unit: FirstUnitOption = None,
     groups: GroupsOption = None,
+    input_shape: InputShapeOption = None,
 ) -> None:
     """Sweep a hardware design space: every combination of the varied fields, every network.
 
@@ -195,7 +198,7 @@ def sweep(
     with _progress(err) as bar:
         task = bar.add_task("simulations", total=None)
         result = run_sweep(networks, base, axes, objective=objective, max_points=max_points,
-                           network_options=options,
+                           network_options=options, input_shape=parse_input_shape(input_shape),
                            progress=lambda done, total: bar.update(task, completed=done, total=total))
     if csv is not None:
         from accelsim.reporting.writers import write_dataframe_csv

@@ -333,14 +333,13 @@ class SweepResult:
         return frame
 
 
-def _graph(network: str | LayerGraph, options: Mapping[str, Any]) -> LayerGraph:
-    if isinstance(network, LayerGraph):
-        return network
-    if network.endswith(".json") and Path(network).is_file():
-        return LayerGraph.load_json(network)
-    from accelsim.workload.zoo import load_graph
+def _graph(network: str | LayerGraph, options: Mapping[str, Any], input_shape: Sequence[int] | None = None
+           ) -> LayerGraph:
+    from accelsim.workload.zoo import resolve
 
-    return load_graph(network, **options)
+    if isinstance(network, LayerGraph) or str(network).lower().endswith((".json", ".onnx")):
+        return resolve(network, input_shape)  # options apply to the named presets only
+    return resolve(network, input_shape, **options)
 
 
 def build_grid(base: HardwareSpec, axes: Sequence[Axis]) -> list[tuple[tuple[int, ...], HardwareSpec]]:
@@ -367,13 +366,14 @@ def sweep(
     objective: Objective | str = Objective.CYCLES,
     max_points: int = DEFAULT_MAX_POINTS,
     network_options: Mapping[str, Any] | None = None,
+    input_shape: Sequence[int] | None = None,
     cache: Any = None,
     progress: ProgressCallback | None = None,
 ) -> SweepResult:
     """Simulate every network at every point of the grid ``vary`` spans around ``base``.
 
     Args:
-        networks: zoo names or aliases, layer-graph JSON files, or ``LayerGraph`` objects.
+        networks: zoo names or aliases, layer-graph JSON files, ONNX files, or ``LayerGraph`` objects.
         base: the spec the varied fields change (spec, YAML file, built-in name; None: the
             paper's 16x16/128KB accelerator).
         vary: axis -> values (see the module docstring); the grid is their product.
@@ -381,6 +381,7 @@ def sweep(
         max_points: largest grid accepted (a guard against accidental huge sweeps).
         network_options: zoo constructor options for every named network (SqueezeNext width,
             depth, stem_kernel, first_unit, groups).
+        input_shape: ``(C, H, W)`` for every ONNX file with symbolic dims (and every preset).
         cache: a ``SimCache`` to share (default: a new one shared by all points).
         progress: ``progress(done, total)`` after each (point, network) simulation.
 
@@ -404,7 +405,7 @@ def sweep(
     items = [networks] if isinstance(networks, str | LayerGraph) else list(networks)
     if not items:
         raise WorkloadError("sweep: no network given")
-    graphs = [_graph(n, network_options or {}) for n in items]
+    graphs = [_graph(n, network_options or {}, input_shape) for n in items]
     names = [g.name for g in graphs]
     if len(set(names)) != len(names):
         twice = next(n for n in names if names.count(n) > 1)

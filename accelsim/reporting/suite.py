@@ -52,6 +52,7 @@ def simulate_networks(
     *,
     cache: Any = None,
     progress: ProgressFn | None = None,
+    input_shape: tuple[int, int, int] | None = None,
 ) -> dict[str, list[NetworkResult]]:
     """Simulate every network on every spec: ``{network: [result per spec, in spec order]}``.
 
@@ -60,6 +61,7 @@ def simulate_networks(
         specs: hardware specs.
         cache: a ``SimCache`` shared by all runs (a new one if ``None``).
         progress: see :data:`ProgressFn`.
+        input_shape: ``(C, H, W)`` for every network (ONNX files with symbolic dims).
     """
     from accelsim.simulation import simulate
 
@@ -72,7 +74,7 @@ def simulate_networks(
         for spec in specs:
             if progress:
                 progress(done, total, f"simulating {name} on {spec.label}")
-            runs.append(simulate(name, spec, cache=cache))
+            runs.append(simulate(name, spec, cache=cache, input_shape=input_shape))
             done += 1
         out[name] = runs
     if progress:

@@ -575,43 +575,56 @@ class _LRN(torch.autograd.Function):
 ONNX_OPSET = 17
 
 
-def export_onnx(module: nn.Module, path: str | Any, input_shape: Sequence[int] = (3, 227, 227)) -> None:
+def export_onnx(module: nn.Module, path: str | Any, input_shape: Sequence[int] = (3, 227, 227),
+                name: str | None = None, metadata: Mapping[str, str] | None = None) -> None:
     """Write ``module`` (in eval mode, batch 1) as an ONNX file with torch's exporter.
 
     Batch norm stays a ``BatchNormalization`` node (constant folding off, so it is not fused
-    into the conv: the file says what the network is), LRN is ONNX's ``LRN`` op, and the input
-    is named ``data``. The file is written to a temporary name and renamed, so a reader never
-    sees half of it. The module's weights are written as they are (initialised, not trained).
+    into the conv: the file says what the network is), LRN is ONNX's ``LRN`` op, the input is
+    named ``data``, the graph is named ``name`` and ``metadata`` (plus ``accelsim_version`` and
+    ``input_shape``) goes into the model's ``metadata_props``. The file is written to a
+    temporary name and renamed, so a reader never sees half of it. The module's weights are
+    written as they are.
 
     Raises:
         ExportError: torch cannot export the module (one line).
     """
+    import io
     import os
     import warnings
     from pathlib import Path
 
+    import onnx
+
     shape = _check_input_shape(input_shape)
     target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     modes = [(m, m.training) for m in module.modules()]
     patched = [m for m in module.modules() if isinstance(m, nn.LocalResponseNorm)]
     module.eval()
     for m in patched:
         m.forward = (lambda x, m=m: _LRN.apply(x, m.size, m.alpha, m.beta, m.k))  # type: ignore[method-assign]
+    buffer = io.BytesIO()
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-            torch.onnx.export(module, (torch.zeros(1, *shape),), str(tmp), dynamo=False, opset_version=ONNX_OPSET,
+            torch.onnx.export(module, (torch.zeros(1, *shape),), buffer, dynamo=False, opset_version=ONNX_OPSET,
                               do_constant_folding=False, input_names=["data"], output_names=["output"])
-        os.replace(tmp, target)
     except Exception as exc:  # torch's exporter raises many types
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ExportError(f"{type(module).__name__}: torch.onnx cannot export it: {first}") from None
+        raise ExportError(f"{name or type(module).__name__}: torch.onnx cannot export it: {first}") from None
     finally:
         for m in patched:
             del m.forward
         for m, mode in modes:
             m.training = mode
+    model = onnx.load_from_string(buffer.getvalue())
+    model.graph.name = name or type(module).__name__
+    props = {**(metadata or {}), "accelsim_version": accelsim.__version__, "input_shape": ",".join(map(str, shape))}
+    onnx.helper.set_model_props(model, {k: str(v) for k, v in props.items()})
+    model.producer_name, model.producer_version = "accelsim (torch.onnx)", accelsim.__version__
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(model.SerializeToString())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)

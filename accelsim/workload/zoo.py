@@ -20,7 +20,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -214,3 +214,55 @@ def _write_atomic(path: Path, graph: LayerGraph) -> None:
     unwritable cache is skipped silently."""
     with contextlib.suppress(OSError):  # the cache is an optimisation; failing to write it must not fail the export
         graph.save_json(path)
+
+
+def resolve(network: str | Path | LayerGraph, input_shape: Sequence[int] | None = None,
+            **options: Any) -> LayerGraph:
+    """Any network the CLI and ``accelsim.simulate`` accept, as a layer graph.
+
+    ``network`` is a :class:`LayerGraph`, a layer-graph ``.json`` file, an ``.onnx`` file
+    (``accelsim.workload.onnx.import_onnx``) or a zoo preset name or alias (``load_graph``).
+    ``input_shape`` is ``(C, H, W)``: an ONNX file's data input (needed when its dims are
+    symbolic), or a preset's square input size. ``options`` are preset constructor options.
+
+    Raises:
+        WorkloadError: unknown network, unreadable file, options given for a file.
+    """
+    if isinstance(network, LayerGraph) or str(network).lower().endswith((".json", ".onnx")):
+        label = network.name if isinstance(network, LayerGraph) else str(network)
+        if options:
+            raise WorkloadError(f"{label}: network options ({', '.join(options)}) apply to preset names only")
+        if isinstance(network, LayerGraph):
+            return network
+        if str(network).lower().endswith(".onnx"):
+            from accelsim.workload.onnx import import_onnx
+
+            return import_onnx(network, input_shape=input_shape)
+        if Path(network).is_file() or input_shape is None:
+            return LayerGraph.load_json(network)
+    if input_shape is not None:
+        if len(input_shape) != 3 or input_shape[1] != input_shape[2]:
+            raise WorkloadError(f"{network}: input_shape: presets take a square (C, H, H) input; got {input_shape}")
+        options = {**options, "input_size": int(input_shape[1])}
+    return load_graph(str(network), **options)
+
+
+def write_onnx(name: str, path: str | Path, *, num_classes: int | None = None, input_size: int | None = None,
+               **overrides: Any) -> LayerGraph:
+    """Write zoo network ``name`` (with SqueezeNext ``overrides``) as an ONNX file; return its layer graph.
+
+    The module is built with ``torch.manual_seed(0)`` weights (untrained, but the same bytes on
+    every run) and written by ``accelsim.workload.export.export_onnx``; the model's metadata
+    records the preset, its overrides, the input shape and the accelsim version.
+    """
+    import torch
+
+    from accelsim.workload.export import export_onnx
+
+    graph = load_graph(name, num_classes=num_classes, input_size=input_size, **overrides)
+    preset, changed = _preset(name), effective_overrides(name, overrides)
+    torch.manual_seed(0)
+    module = preset.build(num_classes=graph.meta["num_classes"], **changed)
+    meta = {"network": graph.name, "preset": preset.name, "overrides": json.dumps(_jsonable(changed))}
+    export_onnx(module, path, graph.input_shape, name=graph.name, metadata=meta)
+    return graph
