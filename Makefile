@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,train]'
+	$(BIN)/pip install --quiet -e '.[test,train,dask]'
 	touch $(STAMP)
 
 ## make run: install, then simulate 1.0-SqNxt-23 on the paper's 16x16 / 128 KB accelerator

@@ -100,6 +100,51 @@ class SimCache:
     def __repr__(self) -> str:
         return f"SimCache({len(self)} entries, {self.hits} hits, {self.misses} misses)"
 
+    def mark(self) -> tuple[int, int, int, int]:
+        """A bookmark for :meth:`delta_since`: (entries, hits, misses, candidates) now."""
+        return len(self._store), self.hits, self.misses, self.candidates
+
+    def delta_since(self, mark: tuple[int, int, int, int]) -> CacheDelta:
+        """What the simulations since ``mark`` did here: the entries they added (the store only
+        grows, in insertion order) and their lookups."""
+        size, hits, misses, candidates = mark
+        return CacheDelta(tuple(itertools.islice(self._store.items(), size, None)), self.hits - hits,
+                          self.misses - misses, self.candidates - candidates)
+
+    def absorb(self, delta: CacheDelta) -> None:
+        """Take in simulations run on another cache (an executor's worker) as if they had run here.
+
+        Entries new here are stored. The counts become the ones running the same lookups on
+        this cache would give: of the delta's lookups, the misses are its entries new here and
+        the lookups that stored nothing there (an infeasible layer is never stored, so it is a
+        miss wherever it runs); the rest are hits. ``candidates`` adds the tilings the delta
+        priced.
+        """
+        new = 0
+        for key, cost in delta.entries:
+            if key not in self._store:
+                self._store[key] = cost
+                new += 1
+        misses = new + delta.misses - len(delta.entries)
+        self.misses += misses
+        self.hits += delta.hits + delta.misses - misses
+        self.candidates += delta.candidates
+
+
+@dataclass(frozen=True)
+class CacheDelta:
+    """Simulations run on one :class:`SimCache`, to be absorbed by another (picklable).
+
+    Attributes:
+        entries: (key, cost) pairs the simulations added, in the order they were added.
+        hits, misses: their lookups there; ``candidates`` the tilings they priced.
+    """
+
+    entries: tuple[tuple[tuple[Any, ...], _Cost], ...]
+    hits: int
+    misses: int
+    candidates: int
+
 
 @dataclass(frozen=True)
 class _Cost:

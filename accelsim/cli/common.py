@@ -118,6 +118,29 @@ def parse_input_shape(text: str | None) -> tuple[int, int, int] | None:
     return int(parts[0]), int(parts[1]), int(parts[2])
 
 
+# ---- where the searches run (sweep, redistribute, codesign): accelsim.execution ---------------
+CLUSTER_PANEL = "Running on a cluster (Dask; pip install 'accelsim[dask]')"
+WorkersOption = Annotated[int | None, typer.Option(
+    "--workers", metavar="N", rich_help_panel=CLUSTER_PANEL,
+    help="Run on a local Dask cluster of N worker processes (default: in this process).")]
+SchedulerOption = Annotated[str | None, typer.Option(
+    "--scheduler", metavar="ADDRESS", rich_help_panel=CLUSTER_PANEL,
+    help="Run on an existing Dask cluster, e.g. tcp://host:8786 (workers need accelsim installed).")]
+
+
+def executor_from_options(workers: int | None = None, scheduler: str | None = None) -> Any:
+    """A context manager giving the ``accelsim.execution`` executor --workers/--scheduler ask for.
+
+    Raises (on entry):
+        ExecutionError: both options, ``--workers < 1``, Dask not installed, no scheduler or worker.
+    """
+    from accelsim.execution import open_executor, quiet_dask_logs
+
+    if workers is not None or scheduler is not None:
+        quiet_dask_logs()
+    return open_executor(workers=workers, scheduler=scheduler)
+
+
 # ---- SqueezeNext network options (shared by export, run, redistribute, train) -----------------
 WidthOption = Annotated[float | None, typer.Option(
     "--width", metavar="W", help="SqueezeNext width multiplier (1.0, 1.5, 2.0; 32*W must be a multiple of 4).")]

@@ -24,10 +24,13 @@ from accelsim.cli.common import (
     HwOption,
     NetworkOptions,
     PeOption,
+    SchedulerOption,
     SetOption,
     StemOption,
     WidthOption,
+    WorkersOption,
     cli_errors,
+    executor_from_options,
     fail,
     hardware_from_options,
 )
@@ -152,6 +155,8 @@ def redistribute(
                                              "trains per GPU at a time.")] = "auto",
     amp: Annotated[bool, typer.Option("--amp", rich_help_panel=TRAIN,
                                       help="Mixed-precision training (bf16 on the CPU).")] = False,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Search every distribution of a block budget over the stages; rank, Pareto front, plot.
 
@@ -176,17 +181,18 @@ def redistribute(
     network_options = NetworkOptions.parse(width, depth, stem, first_unit, groups)
     spec = hardware_from_options(hw, pe, buffer, sets)
     err = Console(stderr=True)
-    with _progress(err) as bar:
-        task = bar.add_task("candidates", total=None)
-        result = search(
-            network, spec, budgets=budget or (), objective=objective, min_per_stage=min_per_stage,
-            width=network_options.width, depth=network_options.depth, stem_kernel=network_options.stem_kernel,
-            first_unit=network_options.first_unit, groups=network_options.groups,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
-    if train_top:
-        result = _train(result, err, TrainingPlan(train_top, str(data), epochs, image_size, seed,
-                                                  device=device, amp=amp))
+    with executor_from_options(workers, scheduler) as executor:
+        with _progress(err) as bar:
+            task = bar.add_task("candidates", total=None)
+            result = search(
+                network, spec, budgets=budget or (), objective=objective, min_per_stage=min_per_stage,
+                width=network_options.width, depth=network_options.depth, stem_kernel=network_options.stem_kernel,
+                first_unit=network_options.first_unit, groups=network_options.groups, executor=executor,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        if train_top:
+            result = _train(result, err, TrainingPlan(train_top, str(data), epochs, image_size, seed,
+                                                      device=device, amp=amp), executor)
     _write_outputs(result, csv, plot)
     if as_json:
         typer.echo(json.dumps(result.to_dict(top=top), indent=1))
@@ -206,16 +212,18 @@ def _progress(console: Console) -> Any:
                     console=console, transient=True, disable=not console.is_terminal)
 
 
-def _train(result: RedistributionResult, console: Console, plan: TrainingPlan) -> RedistributionResult:
+def _train(result: RedistributionResult, console: Console, plan: TrainingPlan,
+           executor: Any = None) -> RedistributionResult:
     from accelsim.codesign.train import train_candidates
 
     with _progress(console) as bar:
         task = bar.add_task("training", total=None)
 
-        def step(done: int, total: int, depth: tuple[int, ...]) -> None:
-            bar.update(task, completed=done, total=total, description=f"training {_depth(depth)}")
+        def step(done: int, total: int, depth: tuple[int, ...] | None) -> None:
+            bar.update(task, completed=done, total=total,
+                       description="training" if depth is None else f"training {_depth(depth)}")
 
-        return train_candidates(result, plan, progress=step)
+        return train_candidates(result, plan, progress=step, executor=executor)
 
 
 def _write_outputs(result: RedistributionResult, csv: Path | None, plot: Path | None) -> None:

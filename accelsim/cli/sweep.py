@@ -24,10 +24,13 @@ from accelsim.cli.common import (
     HwOption,
     InputShapeOption,
     NetworkOptions,
+    SchedulerOption,
     SetOption,
     StemOption,
     WidthOption,
+    WorkersOption,
     cli_errors,
+    executor_from_options,
     fail,
     hardware_from_options,
     parse_input_shape,
@@ -163,6 +166,8 @@ def sweep(
     first_unit: FirstUnitOption = None,
     groups: GroupsOption = None,
     input_shape: InputShapeOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Sweep a hardware design space: every combination of the varied fields, every network.
 
@@ -195,10 +200,10 @@ def sweep(
     options = NetworkOptions.parse(width, depth, stem, first_unit, groups).overrides()
     base = hardware_from_options(hw, None, None, sets)
     err = Console(stderr=True)
-    with _progress(err) as bar:
+    with executor_from_options(workers, scheduler) as executor, _progress(err) as bar:
         task = bar.add_task("simulations", total=None)
         result = run_sweep(networks, base, axes, objective=objective, max_points=max_points,
-                           network_options=options, input_shape=parse_input_shape(input_shape),
+                           network_options=options, input_shape=parse_input_shape(input_shape), executor=executor,
                            progress=lambda done, total: bar.update(task, completed=done, total=total))
     if csv is not None:
         from accelsim.reporting.writers import write_dataframe_csv

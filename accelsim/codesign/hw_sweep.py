@@ -29,12 +29,13 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from accelsim import __version__
 from accelsim.codesign.pareto import pareto_mask
 from accelsim.codesign.result import Objective
 from accelsim.errors import InfeasibleError, SpecError, WorkloadError
+from accelsim.execution import as_executor
 from accelsim.hardware.area import AreaBreakdown, area_of, flat_area
 from accelsim.hardware.load import format_frequency, format_rate, parse_value
 from accelsim.hardware.overrides import base_spec, resolve_field_path
@@ -47,6 +48,10 @@ if TYPE_CHECKING:
 
 #: Sweeps with more hardware points than this fail unless ``max_points`` is raised.
 DEFAULT_MAX_POINTS = 10_000
+
+#: Hardware points per cluster task at most (about 0.1 s of pricing per network each: a task
+#: then carries 1 s or more, so Dask's few ms per task stay under 1 %, and progress stays live).
+POINTS_PER_TASK = 16
 
 #: ``progress(done, total)``: (point, network) simulations finished so far, of ``total``.
 ProgressCallback = Callable[[int, int], None]
@@ -369,6 +374,7 @@ def sweep(
     input_shape: Sequence[int] | None = None,
     cache: Any = None,
     progress: ProgressCallback | None = None,
+    executor: Any = None,
 ) -> SweepResult:
     """Simulate every network at every point of the grid ``vary`` spans around ``base``.
 
@@ -383,13 +389,20 @@ def sweep(
             depth, stem_kernel, first_unit, groups).
         input_shape: ``(C, H, W)`` for every ONNX file with symbolic dims (and every preset).
         cache: a ``SimCache`` to share (default: a new one shared by all points).
-        progress: ``progress(done, total)`` after each (point, network) simulation.
+        progress: ``progress(done, total)`` after each (point, network) simulation (with a
+            cluster: as each task's points come back).
+        executor: where the points are simulated (``accelsim.execution``): None runs them
+            here; a ``distributed.Client`` or a Dask ``Executor`` ships each task a chunk of
+            hardware points with the (compact, torch-free) layer graphs. Every task prices the
+            distinct layers of its points once and returns their costs (the ``SimCache``
+            entries, absorbed into ``cache``) and the points' totals; the result, cache counts
+            included, is the in-process one.
 
     Raises:
         SpecError: an unknown field, a bad value, a grid over ``max_points``.
         WorkloadError: an unknown network, or the same network listed twice.
     """
-    from accelsim.simulation import SimCache, simulate_graph
+    from accelsim.simulation import SimCache
 
     objective = Objective(objective) if objective in {o.value for o in Objective} else objective
     if not isinstance(objective, Objective):
@@ -412,26 +425,84 @@ def sweep(
         raise WorkloadError(f"sweep: network {twice!r} is listed twice")
     cache = cache if cache is not None else SimCache()
     hits, misses = cache.hits, cache.misses
-    rows: list[SweepPoint] = []
-    total, done = len(grid) * len(graphs), 0
-    for index, (combo, spec) in enumerate(grid):
-        values = tuple(a.values[i] for a, i in zip(axes, combo, strict=True))
-        labels = tuple(a.labels[i] for a, i in zip(axes, combo, strict=True))
-        for graph in graphs:
-            row = SweepPoint(index, values, labels, graph.name, spec)
-            try:
-                r = simulate_graph(graph, spec, cache=cache)
-            except InfeasibleError as exc:
-                rows.append(replace(row, reason=str(exc)))
-            else:
-                rows.append(replace(row, cycles=r.cycles, energy=r.energy, time_s=r.time_s,
-                                    efficiency=r.efficiency, utilisation=r.utilisation,
-                                    dram_bytes=r.dram_words * spec.word_bytes, macs=r.macs))
+    total = len(grid) * len(graphs)
+    ex = as_executor(executor)
+    if ex.distributed:
+        jobs = [_PointJob(spec, tuple(graphs)) for _, spec in grid]
+        outcomes = ex.map(_price_point, jobs, max_chunk=POINTS_PER_TASK, name="accelsim-sweep",
+                          progress=None if progress is None else
+                          lambda done, _: progress(done * len(graphs), total))
+        for _, delta in outcomes:
+            cache.absorb(delta)
+        metrics = [m for m, _ in outcomes]
+    else:
+        done = 0
+
+        def step() -> None:
+            nonlocal done
             done += 1
             if progress is not None:
                 progress(done, total)
+
+        metrics = [_point_metrics(spec, graphs, cache, step) for _, spec in grid]
+    rows: list[SweepPoint] = []
+    for index, ((combo, spec), found) in enumerate(zip(grid, metrics, strict=True)):
+        values = tuple(a.values[i] for a, i in zip(axes, combo, strict=True))
+        labels = tuple(a.labels[i] for a, i in zip(axes, combo, strict=True))
+        for graph, m in zip(graphs, found, strict=True):
+            row = SweepPoint(index, values, labels, graph.name, spec)
+            rows.append(replace(row, reason=m) if isinstance(m, str) else replace(row, **m._asdict()))
     return SweepResult(tuple(names), spec0, axes, objective, _rank(rows, names, objective),
                        cache.hits - hits, cache.misses - misses, __version__)
+
+
+class Metrics(NamedTuple):
+    """One network's totals at one hardware point (the fields of a feasible ``SweepPoint``)."""
+
+    cycles: float
+    energy: float
+    time_s: float
+    efficiency: float
+    utilisation: float
+    dram_bytes: float
+    macs: int
+
+
+def _point_metrics(spec: HardwareSpec, graphs: Sequence[LayerGraph], cache: Any,
+                   step: Callable[[], None] | None = None) -> list[Metrics | str]:
+    """Each network's totals at ``spec``, or the reason it does not fit (``step()`` after each)."""
+    from accelsim.simulation import simulate_graph
+
+    out: list[Metrics | str] = []
+    for graph in graphs:
+        try:
+            r = simulate_graph(graph, spec, cache=cache)
+        except InfeasibleError as exc:
+            out.append(str(exc))
+        else:
+            out.append(Metrics(r.cycles, r.energy, r.time_s, r.efficiency, r.utilisation,
+                               r.dram_words * spec.word_bytes, r.macs))
+        if step is not None:
+            step()
+    return out
+
+
+@dataclass(frozen=True)
+class _PointJob:
+    """What a worker needs for one hardware point: its spec and the networks' layer graphs."""
+
+    spec: HardwareSpec
+    graphs: tuple[LayerGraph, ...]
+
+
+def _price_point(job: _PointJob) -> tuple[list[Metrics | str], Any]:
+    """One point on a worker: its totals and its layer costs (a fresh cache: no two points share a
+    layer cost, the spec is part of every key)."""
+    from accelsim.simulation import SimCache
+
+    cache = SimCache()
+    found = _point_metrics(job.spec, job.graphs, cache)
+    return found, cache.delta_since((0, 0, 0, 0))
 
 
 def _rank(rows: list[SweepPoint], names: Sequence[str], objective: Objective) -> tuple[SweepPoint, ...]:

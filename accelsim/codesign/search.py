@@ -15,7 +15,7 @@ budgets, ranking, Pareto -> ``RedistributionResult``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from accelsim.codesign.result import (
 from accelsim.codesign.space import Depth, DepthSpace
 from accelsim.codesign.variants import PROBE_UNITS, VariantBuilder, squeezenext_options
 from accelsim.errors import BudgetError
+from accelsim.execution import as_executor
 from accelsim.hardware.spec import HardwareSpec
 
 #: Spaces larger than this are searched with the local search instead of enumerated.
@@ -55,12 +56,14 @@ class CandidateEvaluator:
     simulation of each stitched graph (``tests/test_compose.py``).
     """
 
-    def __init__(self, builder: VariantBuilder, hardware: HardwareSpec, cache: Any, name: str = "") -> None:
+    def __init__(self, builder: VariantBuilder, hardware: HardwareSpec, cache: Any, name: str = "",
+                 executor: Any = None) -> None:
         from accelsim.codesign.compose import Composer, FamilySpace
+        from accelsim.pricing import executor_pricer
 
         self.builder, self.hardware, self.cache = builder, hardware, cache
         self.space = FamilySpace(name or "family", builder, ())
-        self.composer = Composer(cache)
+        self.composer = Composer(cache, pricer=executor_pricer(as_executor(executor), cache))
         self._seen: dict[Depth, Candidate] = {}
 
     def __contains__(self, depth: object) -> bool:
@@ -207,6 +210,7 @@ def redistribute(
     search_options: LocalSearchOptions | None = None,
     cache: Any = None,
     progress: ProgressCallback | None = None,
+    executor: Any = None,
 ) -> RedistributionResult:
     """Search the distributions of a block budget over the stages of a SqueezeNext network.
 
@@ -223,7 +227,12 @@ def redistribute(
         exhaustive_limit: enumerate spaces up to this size, else run the local search.
         search_options: knobs of the local search (random starts, step, seed); defaults if None.
         cache: a ``SimCache`` to share with other work (a fresh one by default).
-        progress: called after each candidate with (done, total).
+        progress: called after each candidate with (done, total) (with a cluster: as each
+            task's candidates come back).
+        executor: where the distinct layers are priced (``accelsim.execution``): None here; a
+            ``distributed.Client`` or a Dask ``Executor`` on its workers, in chunks
+            (``accelsim.pricing.executor_pricer``); candidates are composed here. The result,
+            cache counts included, is the in-process one.
 
     Raises:
         WorkloadError: the base is not a SqueezeNext network, or an option is invalid.
@@ -245,7 +254,7 @@ def redistribute(
     space = DepthSpace(budget_set.block_totals(sum(base_depth), n_stages, min_per_stage), n_stages, min_per_stage)
     spec = _spec(hardware)
     cache = SimCache() if cache is None else cache
-    evaluator = CandidateEvaluator(make_builder(name, options), spec, cache, name)
+    evaluator = CandidateEvaluator(make_builder(name, options), spec, cache, name, executor)
 
     done = 0
 

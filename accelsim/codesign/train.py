@@ -15,14 +15,18 @@ process per GPU keeps each run's seeding private, so results equal those of one-
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from accelsim.codesign.result import Accuracy, Candidate, RedistributionResult
 from accelsim.codesign.space import Depth
+from accelsim.execution import as_executor
 
-#: ``progress(done, total, depth)``: called before each training run (done = runs finished so far).
-TrainProgress = Callable[[int, int, Depth], None]
+#: ``progress(done, total, depth)``: called before each training run (done = runs finished so far);
+#: on a cluster after each finished run, with ``depth`` None.
+TrainProgress = Callable[[int, int, Depth | None], None]
 
 
 @dataclass(frozen=True)
@@ -90,28 +94,59 @@ def _on_gpus(jobs: list, gpus: int, chosen: list[Candidate], progress: TrainProg
     return runs
 
 
+@functools.lru_cache(maxsize=2)
+def _worker_data(source: str) -> Any:
+    """The data a cluster worker loads from ``source`` (once per worker process and source)."""
+    from networks.training import load_data
+
+    return load_data(source)
+
+
+def _train_on_worker(args: tuple[str, dict[str, object], str, int, int | None, int, dict[str, object]]) -> dict[str, object]:
+    """One candidate's run on a cluster worker: as ``_train_one``, the data loaded there from its source."""
+    from networks.training import train_variant
+
+    network, overrides, data, epochs, image_size, seed, extra = args
+    return train_variant(network, overrides, _worker_data(data), epochs, image_size, seed, **extra)  # type: ignore[arg-type]
+
+
 def train_candidates(result: RedistributionResult, plan: TrainingPlan,
-                     progress: TrainProgress | None = None) -> RedistributionResult:
+                     progress: TrainProgress | None = None, executor: Any = None) -> RedistributionResult:
     """Train the chosen candidates and return ``result`` with their measured top-1/top-5 (percent).
+
+    ``executor`` (``accelsim.execution``): None trains them one after another here; a
+    ``distributed.Client`` or a Dask ``Executor`` runs one task per candidate on its workers,
+    each loading the data from ``plan.data`` itself (a folder or .npz must be readable at that
+    path on the workers; ``digits`` and ``synthetic`` need nothing). Every run has the same
+    seed, so the measured accuracies are the ones the serial run gives. ``progress(done,
+    total, depth)`` comes before each serial run; on a cluster after each finished one, with
+    ``depth`` None.
 
     Raises:
         networks.training.TrainingError: bad data source, image size or training option (one line).
     """
-    from networks.training import load_data, train_variant
+    from networks.training import load_data
 
     if plan.top_k < 1 or plan.epochs < 1:
         from networks.training import ConfigError
 
         raise ConfigError(f"train-top and epochs must be >= 1; got {plan.top_k} and {plan.epochs}")
+    from networks.training import train_variant
+
     chosen = to_train(result, plan.top_k)
-    devices = candidate_devices(len(chosen), plan.device)
+    ex = as_executor(executor)
+    devices = [plan.device] * len(chosen) if ex.distributed else candidate_devices(len(chosen), plan.device)
     measured: dict[Depth, Accuracy] = {}
     extra: dict[str, object] = {"device": plan.device, "amp": plan.amp}
     if plan.max_steps is not None:
         extra["max_steps"] = plan.max_steps
     jobs = [(result.network, {**result.options, "depth": c.depth}, plan.data, plan.epochs, plan.image_size,
              plan.seed, {**extra, "device": device}) for c, device in zip(chosen, devices, strict=True)]
-    if len(set(devices)) > 1:
+    if ex.distributed:
+        load_data(plan.data)  # a bad source fails here, in one line, before any worker trains
+        runs = ex.map(_train_on_worker, jobs, chunk=1, name="accelsim-train",
+                      progress=None if progress is None else lambda done, total: progress(done, total, None))
+    elif len(set(devices)) > 1:
         runs = _on_gpus(jobs, len(set(devices)), chosen, progress)
     else:
         splits = load_data(plan.data)  # loaded once, shared by every run
@@ -126,7 +161,7 @@ def train_candidates(result: RedistributionResult, plan: TrainingPlan,
         source = f"trained {run['epochs']} epoch(s) on {plan.data}, seed {plan.seed}"
         measured[candidate.depth] = Accuracy(100.0 * run["top1"], 100.0 * run["top5"], source,  # type: ignore[arg-type]
                                              int(run["k"]))  # type: ignore[call-overload]
-    if progress is not None:
+    if progress is not None and not ex.distributed:
         progress(len(chosen), len(chosen), chosen[-1].depth)
     info = {"data": plan.data, "epochs": plan.epochs, "image_size": plan.image_size, "seed": plan.seed,
             "max_steps": plan.max_steps, "device": plan.device, "amp": plan.amp,
