@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -117,3 +118,17 @@ def test_a_worker_killed_mid_run_is_retried_and_the_result_is_identical(client: 
     assert killed and killed[0] not in client.scheduler_info()["workers"]  # that worker is gone
     assert _json(remote) == _json(local)
     client.wait_for_workers(2, timeout=120)  # the nanny restarts it for the next test
+
+
+def test_an_interrupt_cancels_every_outstanding_task(client: Any) -> None:
+    """Ctrl-C arrives as KeyboardInterrupt in the loop gathering futures: nothing may keep running."""
+    def interrupt(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sweep(["sqnxt23"], "16x16", {**VARY, "clock": ["500MHz", "1GHz"]}, executor=client, progress=interrupt)
+    deadline = 30
+    while client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) and deadline:
+        time.sleep(0.5)
+        deadline -= 0.5
+    assert client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) == 0
