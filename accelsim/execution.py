@@ -57,7 +57,7 @@ TASKS_PER_WORKER = 4
 INSTALL_HINT = "pip install 'accelsim[dask]'"
 
 #: Seconds to wait for an existing scheduler to answer and for a first worker to join it.
-CONNECT_TIMEOUT_S = 30.0
+CONNECT_TIMEOUT_S = 20.0
 
 
 class ExecutionError(AccelsimError):
@@ -197,10 +197,15 @@ _LOG_LEVEL = logging.WARNING
 
 
 def local_cluster(workers: int) -> tuple[Any, Any]:
-    """(cluster, client): ``workers`` single-threaded worker processes on 127.0.0.1, no dashboard."""
+    """(cluster, client): ``workers`` single-threaded worker processes, everything on 127.0.0.1.
+
+    No dashboard; the scheduler's small HTTP endpoint (health, metrics) takes a free port on
+    127.0.0.1 rather than 8787, so several clusters (or a running one) never collide.
+    """
     distributed = _dask()
-    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       host="127.0.0.1", dashboard_address=None, silence_logs=_LOG_LEVEL)
+    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address=None, silence_logs=_LOG_LEVEL,
+                                       scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
     return cluster, distributed.Client(cluster)
 
 

@@ -1,7 +1,8 @@
 """Searches on a real Dask cluster give byte-identical JSON to the in-process run, even when a worker dies.
 
-One ``distributed.LocalCluster`` for the module: 2 worker processes of 1 thread each, on
-127.0.0.1, no dashboard; every wait on it is bounded (SIGALRM fails a test that hangs). The
+One ``distributed.LocalCluster`` for the module (``accelsim.execution.local_cluster``, what
+``--workers 2`` starts): 2 worker processes of 1 thread each, everything on 127.0.0.1, no
+dashboard; every wait on it is bounded (SIGALRM fails a test that hangs). The
 oracle is the in-process run of the same call: the JSON text (``json.dumps`` of ``to_dict``,
 cache counts included) must be equal byte for byte.
 """
@@ -24,7 +25,7 @@ from typer.testing import CliRunner  # noqa: E402
 from accelsim.cli import app  # noqa: E402
 from accelsim.codesign import redistribute, sweep  # noqa: E402
 from accelsim.codesign.train import TrainingPlan, train_candidates  # noqa: E402
-from accelsim.execution import DaskExecutor  # noqa: E402
+from accelsim.execution import DaskExecutor, local_cluster  # noqa: E402
 
 LIMIT_S = 240  # per test, on a shared 2-core machine; a healthy run takes a few seconds
 
@@ -33,9 +34,7 @@ VARY = {"pe": ["8x8", "16x16"], "buffer": ["32KB", "128KB"]}
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None)
-    client = distributed.Client(cluster)
+    cluster, client = local_cluster(2)  # a distributed.LocalCluster: 2 processes x 1 thread, 127.0.0.1 only
     try:
         client.wait_for_workers(2, timeout=120)
         yield client
