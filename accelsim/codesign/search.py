@@ -15,7 +15,7 @@ budgets, ranking, Pareto -> ``RedistributionResult``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 

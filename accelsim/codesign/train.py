@@ -102,7 +102,10 @@ def _worker_data(source: str) -> Any:
     return load_data(source)
 
 
-def _train_on_worker(args: tuple[str, dict[str, object], str, int, int | None, int, dict[str, object]]) -> dict[str, object]:
+TrainJob = tuple[str, dict[str, object], str, int, int | None, int, dict[str, object]]
+
+
+def _train_on_worker(args: TrainJob) -> dict[str, object]:
     """One candidate's run on a cluster worker: as ``_train_one``, the data loaded there from its source."""
     from networks.training import train_variant
 
