@@ -203,7 +203,8 @@ def sweep(
     with executor_from_options(workers, scheduler) as executor, _progress(err) as bar:
         task = bar.add_task("simulations", total=None)
         result = run_sweep(networks, base, axes, objective=objective, max_points=max_points,
-                           network_options=options, input_shape=parse_input_shape(input_shape), executor=executor,
+                           network_options=options, input_shape=parse_input_shape(input_shape),
+                           executor=executor,
                            progress=lambda done, total: bar.update(task, completed=done, total=total))
     if csv is not None:
         from accelsim.reporting.writers import write_dataframe_csv
