@@ -119,7 +119,8 @@ def test_export_table_without_output() -> None:
 
 @pytest.mark.parametrize(("args", "start"), [
     (["export", "sqnxt99"], "unknown network 'sqnxt99'; did you mean: sqnxt44, sqnxt34, sqnxt23?"),
-    (["export", "sqnxt23", "-o", "graph.txt"], "graph.txt: unknown extension '.txt'; expected .json, .graphml or .onnx"),
+    (["export", "sqnxt23", "-o", "graph.txt"],
+     "graph.txt: unknown extension '.txt'; expected .json, .graphml or .onnx"),
     (["export", "sqnxt23", "--depth", "2,x,14"], "--depth: expected comma-separated integers >= 1"),
     (["export", "sqnxt23", "--depth", "2,0,14,1"], "--depth: expected comma-separated integers >= 1"),
     (["export", "sqnxt23", "--width", "-1"], "--width: expected a number > 0; got -1"),

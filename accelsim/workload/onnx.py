@@ -76,16 +76,24 @@ class _Tensor:
 
 
 class _Const:
-    """A constant: its dims always, its value on demand (initializers are converted only if read)."""
+    """A constant: its dims always, its value on demand (initializers, and ``ConstantOfShape``
+    fills, which some files use for every weight, are materialised only if read)."""
 
-    def __init__(self, value: np.ndarray | None = None, proto: onnx.TensorProto | None = None) -> None:
-        self._value, self.proto = value, proto
-        self.dims: tuple[int, ...] = tuple(value.shape) if value is not None else tuple(proto.dims)  # type: ignore
+    def __init__(self, value: np.ndarray | None = None, proto: onnx.TensorProto | None = None,
+                 fill: tuple[tuple[int, ...], np.ndarray] | None = None) -> None:
+        self._value, self.proto, self.fill = value, proto, fill
+        if value is not None:
+            self.dims: tuple[int, ...] = tuple(value.shape)
+        else:
+            self.dims = tuple(fill[0]) if fill is not None else tuple(proto.dims)  # type: ignore[union-attr]
 
     @property
     def value(self) -> np.ndarray:
         if self._value is None:
-            self._value = numpy_helper.to_array(self.proto)  # type: ignore[arg-type]
+            if self.fill is not None:
+                self._value = np.full(self.fill[0], self.fill[1].reshape(-1)[0], dtype=self.fill[1].dtype)
+            else:
+                self._value = numpy_helper.to_array(self.proto)  # type: ignore[arg-type]
         return self._value
 
 
@@ -220,16 +228,18 @@ class _Importer:
     # ---- constants ----------------------------------------------------------------------------
     def _fold_constants(self, node: onnx.NodeProto, args: list[Any], where: str) -> None:
         a = _attrs(node)
-        vals = [None if x is None else x.value for x in args]
         op = node.op_type
+        if op == "ConstantOfShape":
+            fill = numpy_helper.to_array(a["value"]) if "value" in a else np.zeros(1, np.float32)
+            self.env[node.output[0]] = _Const(fill=(tuple(int(d) for d in args[0].value.reshape(-1)), fill))
+            return
+        if op == "Identity" and args:
+            self.env[node.output[0]] = args[0]
+            return
+        vals = [None if x is None else x.value for x in args]
         try:
             if op == "Constant":
                 out = _constant_attr(a, where)
-            elif op == "ConstantOfShape":
-                fill = numpy_helper.to_array(a["value"]) if "value" in a else np.zeros(1, np.float32)
-                out = np.full(tuple(int(d) for d in vals[0]), fill.reshape(-1)[0], dtype=fill.dtype)
-            elif op == "Identity":
-                out = vals[0]
             elif op == "Cast":
                 out = vals[0].astype(helper.tensor_dtype_to_np_dtype(a["to"]))
             elif op == "Transpose":
@@ -603,8 +613,8 @@ class _Importer:
         dims = list(x.dims)
         for ax in sorted(d % (len(x.dims) + len(axes)) for d in axes):
             dims.insert(ax, 1)
-        if dims[0] != 1 or len(dims) > 4:
-            raise WorkloadError(f"{where}: unsqueeze to {dims}; only batch-1 tensors of rank <= 4 are modelled")
+        if dims[0] != 1:
+            raise WorkloadError(f"{where}: unsqueeze to {dims} moves the batch axis; only batch-1 tensors are modelled")
         return self._view(node, where, x, tuple(dims))
 
     def _op_Transpose(self, node: onnx.NodeProto, where: str, args: list[Any], a: dict[str, Any]) -> _Tensor:

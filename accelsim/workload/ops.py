@@ -163,10 +163,13 @@ def resize_scale(where: str, in_size: int, out_size: int) -> tuple[str, int]:
 
 def tensor_shape(where: str, dims: Sequence[int]) -> tuple[int, int, int]:
     """A batch-1 tensor as the ``(C, H, W)`` the graph stores: ``(1, C, H, W)``, ``(1, A, B)`` -> ``(A, B, 1)``,
-    ``(1, F)`` -> ``(F, 1, 1)``."""
+    ``(1, F)`` -> ``(F, 1, 1)``; a higher rank (a channel shuffle's ``(1, G, C/G, H, W)``) folds its leading
+    axes into the channels, ``(G*C/G, H, W)``."""
     dims = tuple(int(d) for d in dims)
-    if not 2 <= len(dims) <= 4 or dims[0] != 1:
-        raise WorkloadError(f"{where}: tensor of shape {list(dims)}; only batch-1 tensors of rank 2 to 4 are modelled")
+    if len(dims) < 2 or dims[0] != 1:
+        raise WorkloadError(f"{where}: tensor of shape {list(dims)}; only batch-1 tensors of rank >= 2 are modelled")
+    if len(dims) > 4:
+        dims = (1, math.prod(dims[1:-2]), *dims[-2:])
     rest = dims[1:]
     return (*rest, *(1,) * (3 - len(rest)))  # type: ignore[return-value]
 
