@@ -137,3 +137,51 @@ def test_cli_export_writes_an_onnx_file_that_simulates_like_the_preset(tmp_path)
     assert table.exit_code == 0 and f"{direct.macs:,} MACs" in table.output
     again = CliRunner().invoke(app, ["export", str(path), "-o", str(tmp_path / "copy.onnx")])
     assert again.exit_code == 2 and "writing ONNX needs a zoo preset" in again.output
+
+
+class _SegHead(__import__("torch").nn.Module):
+    """A SqueezeSeg/SqueezeDet-style head: every op the torch path gained for issue 10, on a 16x20 map."""
+
+    def __init__(self) -> None:
+        from torch import nn
+
+        super().__init__()
+        self.atrous = nn.Conv2d(8, 16, 3, padding=2, dilation=2)
+        self.bn = nn.BatchNorm2d(16)
+        self.act = nn.PReLU()
+        self.up = nn.ConvTranspose2d(16, 8, 4, stride=2, padding=1, bias=False)
+        self.near = nn.Upsample(scale_factor=2, mode="nearest")
+        self.cls = nn.Conv2d(8, 6, 1)
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        import torch.nn.functional as F
+
+        y = self.act(self.bn(self.atrous(x)))
+        y = self.near(self.up(y))
+        y = F.interpolate(self.cls(y), scale_factor=0.5, mode="bilinear")
+        y = y.permute(0, 2, 3, 1)
+        return y.reshape(1, -1, 2).softmax(-1)
+
+
+def test_new_torch_ops_agree_across_both_paths(tmp_path) -> None:
+    """Hand counts on 8x16x20: atrous conv (pad 2, dilation 2, k 3) keeps 16x20, MACs 16*320*8*9 = 368,640;
+    ConvTranspose k4 s2 p1 doubles to 32x40, MACs (inputs) 16*320 * 8*16 = 655,360; nearest x2 -> 64x80;
+    cls 1x1 MACs 6*5120*8 = 245,760; bilinear x0.5 -> 32x40; permute (1,6,32,40) -> (1,32,40,6) moves data;
+    the reshape to (1, 3840, 2) is a view; softmax folds."""
+    from accelsim.workload.export import export_module, export_onnx
+
+    module = _SegHead()
+    direct = export_module(module, (8, 16, 20))
+    kinds = [(layer.kind.value, layer.out_shape, layer.macs) for layer in direct.layers()]
+    assert kinds == [("conv", (16, 16, 20), 368640), ("deconv", (8, 32, 40), 655360), ("resize", (8, 64, 80), 0),
+                     ("conv", (6, 64, 80), 245760), ("resize", (6, 32, 40), 0), ("transpose", (32, 40, 6), 0),
+                     ("reshape", (3840, 2, 1), 0)]
+    assert direct["atrous"].bn and direct["atrous"].act == "prelu" and direct["reshape"].post_ops == ("softmax",)
+    path = tmp_path / "head.onnx"
+    export_onnx(module, path, (8, 16, 20))
+    imported = import_onnx(path)
+    assert _structure(imported) == _structure(direct)
+    assert [layer.mode for layer in imported.layers() if layer.mode] == ["nearest", "bilinear"]
+    a = simulate_graph(direct, PAPER_16X16, cache=SimCache())
+    b = simulate_graph(imported, PAPER_16X16, cache=SimCache())
+    assert (a.cycles, a.energy) == (b.cycles, b.energy)
