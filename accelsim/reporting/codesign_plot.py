@@ -43,6 +43,29 @@ def _staircase(x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
     return xs, ys
 
 
+def _clusters(refs: tuple) -> list[list[int]]:  # type: ignore[type-arg]
+    """Reference indices grouped by hardware, runs of cycles within 3% sharing one label."""
+    order = sorted(range(len(refs)), key=lambda k: (refs[k].hardware, refs[k].cycles))
+    groups: list[list[int]] = []
+    for k in order:
+        last = groups[-1] if groups else None
+        if last and refs[last[0]].hardware == refs[k].hardware and refs[k].cycles <= refs[last[0]].cycles * 1.03:
+            last.append(k)
+        else:
+            groups.append([k])
+    return groups
+
+
+def _cluster_label(members: list) -> str:  # type: ignore[type-arg]
+    """``v2-v5 8x8`` for a run of consecutive versions, ``v1, v3 8x8`` otherwise."""
+    labels = sorted(r.label for r in members)
+    numbers = [int(x[1:]) for x in labels if x[1:].isdigit()]
+    hardware = members[0].hardware.split("/")[0]
+    if len(numbers) == len(labels) > 2 and numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"v{numbers[0]}-v{numbers[-1]} {hardware}"
+    return f"{', '.join(labels)} {hardware}"
+
+
 def plot_codesign(result: CodesignResult, title: str | None = None) -> Figure:
     """Build the figure (not saved: ``fig.savefig(path)``); see the module docstring."""
     from matplotlib.colors import LogNorm
@@ -85,8 +108,12 @@ def plot_codesign(result: CodesignResult, title: str | None = None) -> Figure:
         ax.grid(True, which="both", lw=0.3, alpha=0.5)
         if refs:
             fig.canvas.draw()
-            place_labels(ax, rx, ry, [f"{r.label} {r.hardware.split('/')[0]}" for r in refs], [9.0] * len(refs),
-                         fontsize=7.0)
+            lx, ly, texts = [], [], []
+            for members in _clusters(refs):
+                lx.append(float(np.mean([rx[k] for k in members])))
+                ly.append(float(np.exp(np.mean([np.log(ry[k]) for k in members]))))
+                texts.append(_cluster_label([refs[k] for k in members]))
+            place_labels(ax, lx, ly, texts, [9.0] * len(texts), fontsize=7.0)
     left.legend(loc="upper center", fontsize=7.0, framealpha=0.9)
     bar = fig.colorbar(dots, ax=[left, right], pad=0.01)
     bar.set_label("energy per inference of front designs (units of one MAC's energy)")
