@@ -216,17 +216,21 @@ def _ws_tile(work: Work, spec: HardwareSpec, k_ch: list[int], c_ch: list[int], y
                     if (k, y, x) in written:
                         out.gb_array += psum  # ... after reading the previous one
                     written.add((k, y, x))
+    # the buffer-port rule of model.md 3.2 as accelsim prices it: P ports of w words; an input
+    # vector takes ceil(Pr/w) port-cycles, a weight block Pr*ceil(Pc/w), at most one vector a cycle
+    ports, width = spec.global_buffer.read_ports, spec.port_width
+    vector, block = -(-pr // width), pr * -(-pc // width)
     if spec.ws_weight_double_buffered:
-        out.compute_cycles += passes * max(t, pr) + 2 * pr + pc - 1
+        out.compute_cycles += passes * max(t, (t * vector + block) / ports) + block / ports + pr + pc - 1
     else:
-        out.compute_cycles += passes * (t + 2 * pr + pc - 1)
+        out.compute_cycles += passes * (max(t, t * vector / ports) + block / ports + pr + pc - 1)
 
 
 def _os_tile(work: Work, spec: HardwareSpec, n_k: int, n_cin: int, ys: range, xs: range, first_c: bool,
              last_c: bool, out: Walk) -> None:
     pr, pc = spec.pe_array.rows, spec.pe_array.cols
     psum = spec.model.psum_words
-    b_in = spec.model.os_input_words_per_cycle or pr * pc
+    b_in = spec.global_buffer.read_ports * spec.port_width  # every read port streams inputs
     b_out = spec.model.os_output_words_per_cycle or pc
     nz = 1.0 - work.sigma
     q = nz if work.taps == 1 else 1.0

@@ -1,8 +1,11 @@
 """Hand-derived cycle counts for tiny layers (the derivation is in each test's comments).
 
 Spec HAND: a 4x4 array (Pr = Pc = 4), 128 KB buffer (everything fits), latency L = 10
-cycles, 2e12 B/s at 1 GHz with 2-byte words -> w_d = 1000 words/cycle, sigma = 0.5, so
-OS input path B_in = Pr*Pc = 16 words/cycle and drain B_out = Pc = 4 words/cycle.
+cycles, 2e12 B/s at 1 GHz with 2-byte words -> w_d = 1000 words/cycle, sigma = 0.5.
+Buffer ports: P = 4 read ports of w = max(Pr, Pc) = 4 words, so the OS input path is
+B_in = P*w = 16 words/cycle (drain B_out = Pc = 4 words/cycle), and in WS an input vector
+takes v = ceil(Pr/w) = 1 port-cycle and a weight block F = Pr*ceil(Pc/w) = 4 port-cycles:
+a pass costs max(T, (T*v + F)/P) = max(T, (T + 4)/4) and a tile F/P + Pr + Pc - 1 = 8 more.
 With double buffering, the tile pipeline (accelsim.engine.timing):
 T = first + max(T_comp, steady) + last, first = N0*L + D0/w_d (the first tile's loads, one
 transfer per tensor), last = L + D1/w_d (the last tile's output write-back), steady = the
@@ -10,7 +13,7 @@ other transfers' latencies and words. A one-tile layer has no steady part:
 T = T_comp + (N0 + 1)*L + D/w_d, i.e. with inputs and weights, T_comp + 30 + D/1000.
 
 Why the search keeps these layers in one tile: every extra tile adds the WS fill
-2*Pr + Pc - 1 = 11 cycles or the OS fill Pr = 4 cycles to T_comp and more DMA transfers,
+F/P + Pr + Pc - 1 = 8 cycles or the OS fill Pr = 4 cycles to T_comp and more DMA transfers,
 while the first load it could shrink is below one cycle at w_d = 1000.
 """
 
@@ -35,13 +38,13 @@ HAND = HardwareSpec().with_changes({
 def test_1x1_conv_ws_and_os() -> None:
     # C = K = 8, 6x6 map, 1x1 kernel: MACs = 8*8*36 = 2304.
     layer = Layer("pw", "conv", ("data",), (8, 6, 6), (8, 6, 6))
-    # WS: passes = R*S * ceil(8/4) * ceil(8/4) = 4, T = 36 >= Pr: 4*36 + (2*4 + 4 - 1) = 155.
+    # WS: passes = R*S * ceil(8/4) * ceil(8/4) = 4, T = 36: 4*max(36, 40/4) + 8 = 152.
     # D = inputs 8*36 + weights 64 + outputs 288 = 640 words; first tile = 288 + 64 = 352.
-    # T = first (2 transfers: 20 + 0.352) + 155 + last (10 + 0.288) = 185.64.
+    # T = first (2 transfers: 20 + 0.352) + 152 + last (10 + 0.288) = 182.64.
     ws = simulate_layer(layer, HAND, dataflow="ws")
-    assert ws.compute_cycles == 155
+    assert ws.compute_cycles == 152
     assert ws.dram_words == 640
-    assert ws.cycles == pytest.approx(185.64)
+    assert ws.cycles == pytest.approx(182.64)
     assert ws.tiling.describe() == "k8 c8 y6 x6 [k>c>s]"
     # OS: the 6x6 map is cut into sub-tiles 4x4, 4x2, 2x4, 2x2. 1x1 kernel: q = 1 - sigma = 0.5,
     # per channel max(1*0.5, 0.5*win/16) = 0.5 (win = pr*pc <= 16), so a sub-tile takes
@@ -57,7 +60,7 @@ def test_1x1_conv_ws_and_os() -> None:
     # auto picks the faster: OS; WS is kept as the alternative
     auto = simulate_layer(layer, HAND)
     assert auto.dataflow is Dataflow.OS
-    assert [(a.dataflow, round(a.cycles, 3)) for a in auto.alternatives] == [(Dataflow.WS, 185.64)]
+    assert [(a.dataflow, round(a.cycles, 3)) for a in auto.alternatives] == [(Dataflow.WS, 182.64)]
 
 
 def test_register_file_bounds_the_pe_state_and_ws_weight_double_buffering() -> None:
@@ -67,13 +70,13 @@ def test_register_file_bounds_the_pe_state_and_ws_weight_double_buffering() -> N
     layer = Layer("pw", "conv", ("data",), (8, 6, 6), (8, 6, 6))
     roomy = HAND.with_changes({"pe_array.register_file_bytes": 8})
     assert (roomy.rf_words, roomy.pe_state_words(Dataflow.WS), roomy.ws_weight_double_buffered) == (4, 3, True)
-    assert simulate_layer(layer, roomy, dataflow="ws").compute_cycles == 155  # as with 512 B above
+    assert simulate_layer(layer, roomy, dataflow="ws").compute_cycles == 152  # as with 512 B above
     tight = HAND.with_changes({"pe_array.register_file_bytes": 6})
     assert (tight.rf_words, tight.ws_weight_double_buffered) == (3, False)
-    # no double buffering: every pass loads its weights, passes*(T + 2*Pr + Pc - 1) = 4*(36 + 11) = 188,
-    # and T = 188 + 30 + 0.64 = 218.64 (one tile: three transfers, 640 words)
+    # no double buffering: every pass loads its weights, passes*(max(T, T*v/P) + F/P + Pr + Pc - 1)
+    # = 4*(36 + 1 + 7) = 176, and T = 176 + 30 + 0.64 = 206.64 (one tile: three transfers, 640 words)
     ws = simulate_layer(layer, tight, dataflow="ws")
-    assert ws.compute_cycles == 188 and ws.cycles == pytest.approx(218.64)
+    assert ws.compute_cycles == 176 and ws.cycles == pytest.approx(206.64)
     # OS keeps its 3-word state: unchanged (132 compute cycles, as above)
     assert simulate_layer(layer, tight, dataflow="os").compute_cycles == pytest.approx(132)
     # 4 B = 2 words holds neither dataflow: the spec is refused, naming the field
@@ -100,11 +103,11 @@ def test_1x1_conv_ws_energy() -> None:
 def test_3x3_conv() -> None:
     # C = K = 4, 6x6 input, pad 1 -> 6x6 output.
     layer = Layer("c3", "conv", ("data",), (4, 6, 6), (4, 6, 6), kernel=(3, 3), padding=(1, 1))
-    # WS: 9 taps * 1 * 1 = 9 passes of T = 36: 324 + 11 = 335.
-    # D = 4*36 + 4*4*9 + 4*36 = 432 in 3 transfers. T = 335 + 30 + 0.432.
+    # WS: 9 taps * 1 * 1 = 9 passes of T = 36: 324 + 8 = 332.
+    # D = 4*36 + 4*4*9 + 4*36 = 432 in 3 transfers. T = 332 + 30 + 0.432.
     ws = simulate_layer(layer, HAND, dataflow="ws")
-    assert ws.compute_cycles == 335
-    assert ws.cycles == pytest.approx(365.432)
+    assert ws.compute_cycles == 332
+    assert ws.cycles == pytest.approx(362.432)
     # OS: R*S*(1 - sigma) = 4.5 > win/B_in (largest 6*6/16 = 2.25), so 4.5 cycles per channel;
     # a sub-tile takes max(4 * 4.5, drain <= 4) = 18; 4 sub-tiles * 4 channels * 18 = 288, + 4.
     os_ = simulate_layer(layer, HAND, dataflow="os")
@@ -115,36 +118,39 @@ def test_3x3_conv() -> None:
 def test_fc_layer() -> None:
     # FC 16 -> 8 is a 1x1 conv on a 1x1 map: T = 1, so each pass is bound by the weight load.
     layer = Layer("fc", "fc", ("data",), (16, 1, 1), (8, 1, 1))
-    # WS: ceil(16/4) * ceil(8/4) = 8 passes * max(1, 4) = 32, + 11 = 43.
-    # D = 16 + 128 + 8 = 152 in 3 transfers: T = 43 + 30 + 0.152.
+    # WS: ceil(16/4) * ceil(8/4) = 8 passes * max(1, (1 + 4)/4) = 10, + 8 = 18: each pass is
+    # bound by its weight load, 16 weights over 4 ports in 1.25 cycles (12.8 words/cycle; the
+    # old max(T, Pr) pass capped it at Pc = 4).
+    # D = 16 + 128 + 8 = 152 in 3 transfers: T = 18 + 30 + 0.152.
     # OS: one 1x1 sub-tile per output, 16 channels * 0.5 = 8 cycles each: 8*8 + 4 = 68 -> WS wins.
     fc = simulate_layer(layer, HAND)
     assert fc.dataflow is Dataflow.WS
-    assert fc.compute_cycles == 43
-    assert fc.cycles == pytest.approx(73.152)
+    assert fc.compute_cycles == 18
+    assert fc.cycles == pytest.approx(48.152)
     assert fc.alternatives[0].cycles == pytest.approx(68 + 30.152)
 
 
 def test_fc_memory_bound_on_the_paper_array() -> None:
     # FC 64 -> 256 on the default 16x16 spec (w_d = 8 words/cycle, L = 100), tiled kt = 16:
-    # 16 tiles, each ceil(64/16)*ceil(16/16) = 4 passes * max(1, 16) + 47 = 111 -> T_comp = 1776.
+    # P = 4 ports of 16 words, F = 16: 16 tiles, each ceil(64/16)*ceil(16/16) = 4 passes *
+    # max(1, (1 + 16)/4) + F/P + Pr + Pc - 1 = 17 + 4 + 31 = 52 -> T_comp = 832.
     # D = 64 + 64*256 + 256 = 16704 words -> 2088 cycles > T_comp: memory-bound.
     # Transfers under k>c>s: inputs once (c and s run once inside k), 16 weight tiles, 16
     # output tiles of 16 words: 33. first = 2 transfers of 64 + 1024 words = 200 + 136 = 336;
     # last = 100 + 16/8 = 102; steady = 30 transfers * 100 + (16704 - 1088 - 16)/8 = 4950.
-    # T = 336 + max(1776, 4950) + 102 = 5388: latency per transfer dominates small tiles (the
+    # T = 336 + max(832, 4950) + 102 = 5388: latency per transfer dominates small tiles (the
     # search would take one tile here: 64*256 weights fit half of the buffer).
     spec = HardwareSpec().with_changes(dict(REFERENCE))
     layer = Layer("fc", "fc", ("data",), (64, 1, 1), (256, 1, 1))
     work = build_work(layer, spec)
     m = map_fixed(MODELS[Dataflow.WS], work, spec, (16, 64, 1, 1), ("k", "c", "s"))
-    assert m.compute_cycles == 1776
+    assert m.compute_cycles == 832
     assert m.dram_words == 16704
     assert m.cycles == pytest.approx(5388)
-    # Single buffer: T_comp + D/w_d + L per transfer = 1776 + 2088 + 100*33.
+    # Single buffer: T_comp + D/w_d + L per transfer = 832 + 2088 + 100*33.
     single = spec.with_changes({"global_buffer.double_buffer": False})
     m = map_fixed(MODELS[Dataflow.WS], build_work(layer, single), single, (16, 64, 1, 1), ("k", "c", "s"))
-    assert m.cycles == 1776 + 2088 + 100 * 33
+    assert m.cycles == 832 + 2088 + 100 * 33
 
 
 def test_max_pool() -> None:
@@ -168,11 +174,12 @@ def test_depthwise_conv() -> None:
     # 8 channels, 3x3 depthwise, pad 1, 6x6: MACs = 8*36*9 = 2592.
     layer = Layer("dw", "conv", ("data",), (8, 6, 6), (8, 6, 6), kernel=(3, 3), padding=(1, 1), groups=8)
     # WS packs gp = min(4//1, 4//1) = 4 groups per pass: 9 taps * ceil(8/4) = 18 passes of
-    # T = 36: 648 + 11 = 659 cycles (utilisation 2592 / (659*16) < 1/Pc).
-    # D = 288 + 72 + 288 = 648 in 3 transfers: T = 659 + 30 + 0.648.
+    # T = 36: 648 + 8 = 656 cycles.
+    # D = 288 + 72 + 288 = 648 in 3 transfers: T = 656 + 30 + 0.648 = 686.648; PE utilisation
+    # 1296 non-zero MACs / (686.648 * 16) < 1/Pc.
     ws = simulate_layer(layer, HAND, dataflow="ws")
-    assert ws.compute_cycles == 659
-    assert ws.cycles == pytest.approx(689.648)
+    assert ws.compute_cycles == 656
+    assert ws.cycles == pytest.approx(686.648)
     assert ws.utilisation < 1 / 4
     # OS: one output channel at a time over its own input channel (Cg = 1): per sub-tile
     # max(1 * 4.5, drain {4, 2, 2, 1}) = 4.5; 4 sub-tiles * 8 channels = 144, + 4 = 148.
@@ -180,3 +187,21 @@ def test_depthwise_conv() -> None:
     assert os_.compute_cycles == pytest.approx(148)
     assert os_.cycles == pytest.approx(178.648)
     assert simulate_layer(layer, HAND).dataflow is Dataflow.OS
+
+
+def test_use_once_weights_stream_at_the_dram_rate_on_8x8() -> None:
+    # SqueezeNext's FC 128 -> 1000 on the paper's 8x8 (667 MHz: w_d = 16e9/(667e6*2) = 11.99
+    # words/cycle). Every weight is used once (T = 1). Buffer ports: P = 4 of w = 8 words, F = 8:
+    # a pass costs max(1, (1 + 8)/4) = 2.25 cycles for 64 weights = 28.4 words/cycle, so the
+    # array's weight-load path outruns the DRAM and the layer is DRAM-bound: its time is the
+    # DMA engine's busy time (words at ~12 words/cycle plus a latency per transfer; the weights
+    # do not fit the 8K-word half, so they come in several tiles). The old max(T, Pr) pass fed
+    # weights at Pc = 8 words/cycle: at least 128,000/8 = 16,000 compute cycles.
+    from accelsim.hardware import PAPER_8X8
+
+    fc = simulate_layer(Layer("fc", "fc", ("data",), (128, 1, 1), (1000, 1, 1)), PAPER_8X8)
+    assert fc.dataflow is Dataflow.WS and fc.bound == "memory"
+    w_d = PAPER_8X8.dram_words_per_cycle
+    assert fc.compute_cycles < 128_000 / 8  # faster than the old Pc-words/cycle cap
+    assert fc.cycles == pytest.approx(fc.dram_cycles, rel=1e-12)  # DMA-bound: the pipeline is the DMA
+    assert fc.dram_words / w_d < fc.cycles < 128_000 / 8

@@ -25,7 +25,8 @@ from accelsim.workload.layer import Layer
 SPEC = HardwareSpec().with_changes({**REFERENCE, "pe_array.rows": 2, "pe_array.cols": 3})
 SPEC_PSUM2 = SPEC.with_changes({"model.psum_words": 2, "global_buffer.double_buffer": False,
                                 "model.ws_weight_double_buffer": False, "sparsity.weight_sparsity": 0.25,
-                                "model.os_input_words_per_cycle": 4})
+                                "global_buffer.read_ports": 1,
+                                "global_buffer.port_width_words": 2})
 
 # (name, C, K, H, W, kernel, stride, padding, groups)
 CONVS = [

@@ -19,8 +19,15 @@ Per sub-tile of ``pr x pc`` active PEs (``pr <= Pr``, ``pc <= Pc``):
 full tile, the remainder of the last tile; likewise columns) is charged at its real size, so
 a 14-wide tile on a 16-wide array and a 20-wide tile (16 + 4) are both priced exactly.
 
-``B_in`` = ``model.os_input_words_per_cycle`` (default ``Pr*Pc``, a ShiDianNao-style
-whole-block read), ``B_out`` = ``model.os_output_words_per_cycle`` (default ``Pc``).
+``B_in`` = ``HardwareSpec.array_read_width`` = ``global_buffer.read_ports x port_width``: the
+same buffer-port model WS draws its input vectors and weight loads from (``engine.ws``); in
+OS every read port streams input windows (the one broadcast weight per cycle is read a
+port-width at a time into a weight FIFO, ``R*S*(1-sigma)/w`` port-cycles per channel, under
+1 % of a window's and neglected). Defaults: 4 ports of ``max(Pr, Pc)`` words, i.e. ``4*Pc``
+(64 words on 16x16, 32 on 8x8). The old default, ``Pr*Pc`` words every cycle (4,096 bits
+on 16x16, 16 times the WS input path of the same buffer), let every 1x1 OS layer run at
+``1/(1-sigma)`` of the dense peak; a physical buffer reads a few banks of one row each.
+``B_out`` = ``model.os_output_words_per_cycle`` (default ``Pc``).
 
 Accesses (model.md 7.5-7.7), per repetition, with ``nz = 1 - sigma``:
 MAC = nz*MACs; RF = 2*nz*MACs (accumulator read + write); inter-PE = 2*nz*MACs; global
@@ -63,7 +70,7 @@ class OSCompute:
     def __init__(self, nest: LoopNest, spec: HardwareSpec) -> None:
         work, pe = nest.work, spec.pe_array
         self.nest, self.work, self.fill = nest, work, pe.rows
-        b_in = spec.model.os_input_words_per_cycle or pe.rows * pe.cols
+        b_in = spec.array_read_width
         b_out = spec.model.os_output_words_per_cycle or pe.cols
         nz = 1.0 - work.sigma
         self.q = nz if work.taps == 1 else 1.0

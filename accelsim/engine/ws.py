@@ -9,14 +9,31 @@ Per tile with ``ct`` input and ``kt`` output channels (packed small groups: ``gt
 ``gp`` per pass):
 
 * ``passes = R*S * ceil(ct/Pr) * ceil(kt/Pc)`` (packed: ``R*S * ceil(gt/gp)``)  (3.1, 3.4)
-* weight double buffering (``model.ws_weight_double_buffer``): the next pass's weights shift
-  in (``Pr`` cycles) while this pass streams, so a pass costs ``max(T, Pr)`` and each tile
-  pays the systolic skew ``Pr + Pc - 1`` and its first weight load ``Pr`` once:
-  ``passes * max(T, Pr) + 2*Pr + Pc - 1``  (3.2)
-* without it: ``passes * (T + 2*Pr + Pc - 1)``  (3.3, SCALE-Sim's fold cost).
+**The buffer ports and the weight-load path** (one model with OS: ``global_buffer.read_ports``
+``P`` ports of ``port_width`` ``w`` words, ``HardwareSpec.array_read_width``). A pass reads
+``T`` input vectors (``v = ceil(Pr/w)`` port-cycles each; 1 by default, ``w = max(Pr, Pc)``)
+and, for the next pass, a new ``Pr x Pc`` block of weights: ``F = Pr * ceil(Pc/w)``
+port-cycles (the array's weight-load path writes one row of a block per port-cycle over
+row-addressed weight buses, every row rewritten). The array consumes at most one input
+vector per cycle (the systolic stream), and all ``P`` ports are shared, so
+
+* weight double buffering (``HardwareSpec.ws_weight_double_buffered``): the next weights load
+  while this pass streams: a pass costs ``max(T, (T*v + F) / P)``; each tile pays its first
+  weight load ``F/P`` and the systolic skew ``Pr + Pc - 1`` once:
+  ``passes * max(T, (T*v + F)/P) + F/P + Pr + Pc - 1``  (3.2 with the load priced);
+* without it: ``passes * (max(T, T*v/P) + F/P + Pr + Pc - 1)`` (3.3, SCALE-Sim's fold cost).
+
+Why: the old ``max(T, Pr)`` pass cost fixed the weight-load path at ``Pc`` words/cycle, so a
+use-once weight (an FC layer, ``T = 1``) streamed at ``Pc`` words/cycle whatever the buffer
+and DRAM could do (8 on 8x8, below the 12 the DRAM delivers). Now a use-once weight streams
+at ``P*w`` words/cycle less the input vector's share, and the DMA side of the tile pipeline
+(``engine.timing``) caps it at the DRAM rate: an FC layer runs at the slower of the two. With
+the defaults (``P = 4``, ``w = Pc``) a conv pass with ``T >= Pr/3`` costs ``T`` as before;
+shorter streams and each tile's first load get cheaper. ``max`` of linear functions of ``T``
+is convex in ``T``, so the tiling pruning rule 1 (balanced splits) still holds.
 
 Summed over tiles these factor into per-dimension fold sums (``sum_i ceil(ct_i/Pr)``) times
-the spatial stream sum ``sum_s max(T_s, Pr)`` over the tile classes (full tiles and
+the spatial stream sum ``sum_s pass(T_s)`` over the tile classes (full tiles and
 remainders), which is exactly the per-tile sum, remainder tiles included (checked against a
 literal walk in ``tests/oracle.py``). WS cannot skip zero weights (model.md 6).
 
@@ -40,6 +57,13 @@ from accelsim.mapping.tiling import tile_values
 from accelsim.results import AccessCounts
 
 
+def ws_port_costs(spec: HardwareSpec) -> tuple[int, int, int]:
+    """``(P, v, F)``: read ports, port-cycles per input vector (``ceil(Pr/w)``) and port-cycles
+    to load one ``Pr x Pc`` weight block (``Pr * ceil(Pc/w)``), ``w`` = ``spec.port_width``."""
+    pr, pc, width = spec.pe_array.rows, spec.pe_array.cols, spec.port_width
+    return spec.global_buffer.read_ports, -(-pr // width), pr * -(-pc // width)
+
+
 class WSCompute:
     """WS cycles and accesses over a loop nest's candidate grid."""
 
@@ -57,11 +81,13 @@ class WSCompute:
         xs, xn = nest.x.classes()
         stream = ys[:, :, None, None] * xs[None, None, :, :]  # T of every (y-class, x-class) tile
         mult = yn[:, :, None, None] * xn[None, None, :, :]
+        ports, v, load = ws_port_costs(spec)
         if spec.ws_weight_double_buffered:  # the flag, if the register file has room for the next weight
-            stream_sum = (mult * np.maximum(stream, pr)).sum(axis=(1, 3))
-            self.tile_overhead = 2 * pr + pc - 1
+            stream_sum = (mult * np.maximum(stream, (stream * v + load) / ports)).sum(axis=(1, 3))
+            self.tile_overhead = load / ports + pr + pc - 1
         else:
-            stream_sum = (mult * (stream + 2 * pr + pc - 1)).sum(axis=(1, 3))
+            per_pass = np.maximum(stream, stream * v / ports) + load / ports + pr + pc - 1
+            stream_sum = (mult * per_pass).sum(axis=(1, 3))
             self.tile_overhead = 0
         self.stream_sum = stream_sum.ravel()  # per spatial pair
         self.fold_pairs = self.k_folds[nest.cp_k] * self.c_folds[nest.cp_c]  # per channel pair

@@ -219,7 +219,8 @@ def _notes(spec: HardwareSpec) -> dict[str, str]:
         "dram.bandwidth_bytes_per_s": f"{format_rate(spec.dram.bandwidth_bytes_per_s)} = "
                                       f"{spec.dram_words_per_cycle:g} words/cycle at {format_frequency(spec.clock_hz)}",
         "clock_hz": format_frequency(spec.clock_hz),
-        "model.os_input_words_per_cycle": f"effective {spec.os_input_width} words/cycle",
+        "global_buffer.port_width_words": f"effective {spec.port_width} words/cycle per port, "
+                                          f"{spec.array_read_width} for the array",
         "model.os_output_words_per_cycle": f"effective {spec.os_output_width} words/cycle",
         "area.adder_um2": f"one {spec.pe_array.mac_bits}-bit MAC: {mac_um2(spec):g} um² at 40 nm, "
                           f"{mac_um2(spec) * logic_scale(spec):.6g} um² at {spec.area.technology_nm:g} nm",

@@ -131,6 +131,14 @@ class GlobalBuffer(_Strict):
                             description="global buffer capacity, bytes; '128KB' accepted, KB = 1024 B [paper §3]")
     double_buffer: bool = Field(True, strict=True,
                                 description="split the buffer into two halves so DMA overlaps compute [A]")
+    read_ports: int = Field(
+        4, ge=1, le=64, strict=True,
+        description="buffer read ports serving the PE array per cycle (one per bank of the half the array "
+                    "works in), range 1-64; 4: a 32 KB / 128 KB SRAM is built of 8 banks, 4 per ping-pong half [A]")
+    port_width_words: int | None = Field(
+        None, ge=1, le=4096, strict=True,
+        description="words one read port delivers per cycle; null = max(Pr, Pc), one array row or column "
+                    "(the width a WS input vector or a row of weights needs) [A]")
     dma_conflict_fraction: float = Field(
         0.0, ge=0.0, le=1.0, strict=True,
         description="fraction of the DMA's buffer cycles that lose a bank conflict to the array while both run "
@@ -170,7 +178,7 @@ class EnergyCosts(_Strict):
     global_buffer: float = Field(6.0, ge=0, strict=True, description="one global-buffer access, MAC units [Eyeriss]")
     dram: float = Field(200.0, ge=0, strict=True, description="one DRAM access, MAC units [Eyeriss]")
     scale: float = Field(
-        0.206, gt=0, le=10, strict=True,
+        0.216, gt=0, le=10, strict=True,
         description="factor on the on-chip costs (mac, register_file, inter_pe, global_buffer): the paper "
                     "'slightly modified' them for its accelerator and never published them; fitted to "
                     "Table 3 [A]")
@@ -184,8 +192,6 @@ class EnergyCosts(_Strict):
 class ModelOptions(_Strict):
     """The model's assumptions ([A] in design/model.md), each a knob."""
 
-    os_input_words_per_cycle: int | None = Field(
-        None, ge=1, strict=True, description="OS input path width, words/cycle; null = Pr*Pc (whole-block read) [A]")
     os_output_words_per_cycle: int | None = Field(
         None, ge=1, strict=True, description="OS drain width, words/cycle; null = Pc (one row per cycle) [A]")
     ws_weight_double_buffer: bool = Field(
@@ -328,10 +334,22 @@ class HardwareSpec(_Strict):
         return self.model.ws_weight_double_buffer and self.pe_state_words(Dataflow.WS) + 1 <= self.rf_words
 
     @property
+    def port_width(self) -> int:
+        """Words per buffer read port per cycle: ``global_buffer.port_width_words`` or max(Pr, Pc)."""
+        width = self.global_buffer.port_width_words
+        return width if width is not None else max(self.pe_array.rows, self.pe_array.cols)
+
+    @property
+    def array_read_width(self) -> int:
+        """Buffer words the PE array can read per cycle: ``read_ports x port_width`` (the one
+        buffer-port model both dataflows draw from: WS's input vectors and weight loads, OS's
+        input windows)."""
+        return self.global_buffer.read_ports * self.port_width
+
+    @property
     def os_input_width(self) -> int:
-        """OS input path, words/cycle: ``model.os_input_words_per_cycle`` or, when null, Pr*Pc."""
-        width = self.model.os_input_words_per_cycle
-        return width if width is not None else self.pe_array.rows * self.pe_array.cols
+        """OS input path, words/cycle: every read port streams input windows (``array_read_width``)."""
+        return self.array_read_width
 
     @property
     def os_output_width(self) -> int:
@@ -517,9 +535,9 @@ def format_validation_error(exc: ValidationError, raw: Any = None, *, source: st
 #: GB/s and latency in cycles but no clock: 667 MHz (12 DRAM words per cycle) fits the normalised
 #: times well (with the tile pipeline timing: RMS 1.9 %, worst cell 3.7 %); design/model.md's
 #: reference is 1 GHz. The paper's energy table is an unpublished modification of Eyeriss's for its
-#: accelerator: 0.206 x the Eyeriss on-chip ladder, with DRAM kept at Eyeriss's 200, fits its energies
+#: accelerator: 0.216 x the Eyeriss on-chip ladder, with DRAM kept at Eyeriss's 200, fits its energies
 #: (worst cell 10.1 %). Hand derivations use ``REFERENCE`` to work in round numbers.
-CALIBRATION: Mapping[str, Any] = MappingProxyType({"clock_hz": 667e6, "energy.scale": 0.206})
+CALIBRATION: Mapping[str, Any] = MappingProxyType({"clock_hz": 667e6, "energy.scale": 0.216})
 REFERENCE: Mapping[str, Any] = MappingProxyType({"clock_hz": 1e9, "energy.scale": 1.0})
 
 #: SqueezeNext §3 with 16x16 PEs and a 128 KB buffer; everything else at the defaults above.
