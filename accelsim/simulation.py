@@ -159,6 +159,8 @@ class _Cost:
 def _objective(spec: HardwareSpec) -> Objective:
     if spec.model.tiling_cost is TilingCost.WEIGHTED:
         return Objective(ObjectiveKind.WEIGHTED, spec.model.tiling_dram_weight)
+    if spec.model.tiling_cost is TilingCost.JOINT:
+        return Objective(ObjectiveKind.JOINT, joint_weight=spec.model.tiling_joint_weight)
     return Objective(ObjectiveKind.LEXICOGRAPHIC)
 
 

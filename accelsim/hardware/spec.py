@@ -42,6 +42,7 @@ class TilingCost(StrEnum):
 
     LEXICOGRAPHIC = "lexicographic"  #: fewest cycles, then fewest DRAM words, then compute cycles
     WEIGHTED = "weighted"  #: cycles + dram_weight * DRAM words
+    JOINT = "joint"  #: cycles / fewest cycles + tiling_joint_weight * DRAM words / fewest DRAM words
 
 
 # ---- fields that accept unit strings ------------------------------------------------------
@@ -205,6 +206,11 @@ class ModelOptions(_Strict):
     tiling_cost: TilingCost = Field(TilingCost.LEXICOGRAPHIC, description="how tilings are ranked [A]")
     tiling_dram_weight: float = Field(
         0.0, ge=0, strict=True, description="cycles per DRAM word in the weighted tiling cost [A]")
+    tiling_joint_weight: float = Field(
+        1.0, ge=0, le=100, strict=True,
+        description="weight of the DRAM-access term in the joint tiling cost, cycles/fewest + weight x DRAM "
+                    "words/fewest (per layer); 1: 1% more cycles may buy more than 1% fewer DRAM words, "
+                    "range 0-100 [A]")
     activation_residency: bool = Field(
         False, strict=True, description="a tensor whose one consumer runs next stays in the global buffer "
                                         "when it fits and pays (no DRAM write/read) [A]")

@@ -28,6 +28,9 @@ _RTOL = 1e-9
 class ObjectiveKind(StrEnum):
     LEXICOGRAPHIC = "lexicographic"  #: fewest cycles, then fewest DRAM words, then fewest compute cycles
     WEIGHTED = "weighted"  #: cycles + dram_weight * DRAM words, then DRAM words, then compute cycles
+    #: cycles / fewest cycles + joint_weight * DRAM words / fewest DRAM words (the paper's "cost
+    #: function of inference speed and the number of DRAM accesses"), then cycles, then DRAM words
+    JOINT = "joint"
 
 
 @dataclass(frozen=True)
@@ -41,12 +44,26 @@ class Objective:
 
     kind: ObjectiveKind = ObjectiveKind.LEXICOGRAPHIC
     dram_weight: float = 0.0
+    joint_weight: float = 1.0
 
     def keys(self, ev: Evaluation) -> tuple[np.ndarray, ...]:
-        """Ranking keys, most significant first (smaller is better)."""
+        """Ranking keys, most significant first (smaller is better).
+
+        JOINT normalises each term by its best value over the feasible candidates of this
+        layer, so the cost is dimensionless and ``joint_weight`` reads as an exchange rate:
+        with 1.0 a tiling may spend 1 % more cycles to save more than 1 % of DRAM words.
+        """
         whole = np.ceil(ev.cycles - 1e-6)
         if self.kind is ObjectiveKind.WEIGHTED:
             return (whole + self.dram_weight * ev.dram_words, ev.dram_words, ev.compute_cycles)
+        if self.kind is ObjectiveKind.JOINT:
+            feasible = np.isfinite(ev.cycles)
+            if not feasible.any():
+                return (whole, ev.dram_words, ev.compute_cycles)
+            best_cycles = max(float(whole[feasible].min()), 1.0)
+            best_words = max(float(ev.dram_words[feasible].min()), 1.0)
+            cost = whole / best_cycles + self.joint_weight * ev.dram_words / best_words
+            return (cost, whole, ev.dram_words)
         return (whole, ev.dram_words, ev.compute_cycles)
 
 
