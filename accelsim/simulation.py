@@ -13,7 +13,13 @@ Network context a layer's cost depends on (planned once per graph by :func:`plan
   shortcut), and the add keeps a zero-cost row (dataflow ``stream``, ``fused_into`` set) so
   layer counts stay honest. Otherwise the add is a standalone streaming layer.
 * ``model.fuse_pool``: a pooling layer whose input is a conv feeding nothing else is folded
-  into that conv's output write (the conv writes the pooled tensor).
+  into that conv's output write (the conv writes the pooled tensor). A pool after a concat
+  (SqueezeNet's fire4/fire8 -> maxpool) streams from its producers' output tiles the same
+  way: pooling works channel by channel, so ``pool(concat(a, b)) = concat(pool(a), pool(b))``,
+  and when the concat feeds only the pool and every concat input is a conv feeding only the
+  concat, each producer writes its own channels pooled (``pooled_shape`` = its channels at
+  the pool's output size) and the pool costs nothing (``fused_into`` = the last producer,
+  which finishes the pooled tensor). The pooled tensor never round-trips DRAM unpooled.
 * ``sparsity.sparse_first_layer=False``: the network's first conv runs dense (OS skips nothing).
 * ``model.activation_residency`` (default off; model.md 2 item 2 and 11 item 2): a tensor
   may stay in the global buffer between two layers instead of round-tripping through DRAM.
@@ -301,6 +307,16 @@ def plan_fusion(graph: LayerGraph, spec: HardwareSpec, layers: list[Layer] | Non
                 and consumers[producer] == [consumer]
                 and plan[producer].shortcut_tensors == 0 and plan[producer].pooled_shape is None)
 
+    def concat_parts(pool: Layer) -> list[str]:
+        """The producers a pool after a concat can be fused into, or [] (see the module docstring)."""
+        src = pool.inputs[0]
+        if src == INPUT or graph[src].kind is not LayerKind.CONCAT or consumers[src] != [pool.name]:
+            return []
+        parts = list(graph[src].inputs)
+        if len(set(parts)) != len(parts) or not all(absorbable(p, src) for p in parts):
+            return []
+        return parts
+
     for layer in layers:
         if layer.kind is LayerKind.ADD and spec.model.fuse_eltwise:
             producers = [p for p in layer.inputs if p != INPUT]
@@ -313,6 +329,11 @@ def plan_fusion(graph: LayerGraph, spec: HardwareSpec, layers: list[Layer] | Non
         elif layer.kind.is_pool and spec.model.fuse_pool and absorbable(layer.inputs[0], layer.name):
             plan[layer.inputs[0]] = replace(plan[layer.inputs[0]], pooled_shape=layer.out_shape)
             plan[layer.name] = replace(plan[layer.name], fused_into=layer.inputs[0])
+        elif layer.kind.is_pool and spec.model.fuse_pool and (parts := concat_parts(layer)):
+            for part in parts:  # each producer pools its own channels
+                channels = graph[part].out_shape[0]
+                plan[part] = replace(plan[part], pooled_shape=(channels, *layer.out_shape[1:]))
+            plan[layer.name] = replace(plan[layer.name], fused_into=max(parts, key=rank.__getitem__))
     if spec.model.activation_residency:
         dataflow = _check_dataflow(dataflow)
         cache = cache if cache is not None else SimCache()
@@ -375,6 +396,9 @@ def plan_residency(graph: LayerGraph, spec: HardwareSpec, layers: list[Layer], p
 
     for producer, consumer in itertools.pairwise(running):
         tensor = absorbed.get(producer.name, producer.name)
+        if tensor != producer.name and graph[tensor].inputs[0] != INPUT \
+                and graph[graph[tensor].inputs[0]].kind is LayerKind.CONCAT:
+            continue  # a pool fused across a concat: its producers each write a part of it
         if consumers[tensor] != [consumer.name] or consumer.inputs != (tensor,):
             continue
         p0, c0 = plan[producer.name], plan[consumer.name]

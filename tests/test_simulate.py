@@ -109,6 +109,42 @@ def test_fused_pool() -> None:
     assert unfused.layer("pool").fused_into is None and unfused.layer("pool").cycles > 0
 
 
+def fire_pool() -> LayerGraph:
+    """A fire-style expand pair (1x1 3->4, 3x3 3->6 on 8x8), their concat, a 2x2/2 max pool, a 1x1 conv."""
+    g = LayerGraph("fire-pool", (3, 8, 8))
+    g.add(Layer("e1", "conv", ("data",), (3, 8, 8), (4, 8, 8)))
+    g.add(Layer("e3", "conv", ("data",), (3, 8, 8), (6, 8, 8), kernel=(3, 3), padding=(1, 1)))
+    g.add(Layer("cat", "concat", ("e1", "e3"), (4, 8, 8), (10, 8, 8)))
+    g.add(Layer("pool", "maxpool", ("cat",), (10, 8, 8), (10, 4, 4), kernel=(2, 2), stride=(2, 2)))
+    g.add(Layer("next", "conv", ("pool",), (10, 4, 4), (2, 4, 4)))
+    return g
+
+
+def test_pool_after_concat_streams_from_its_producers() -> None:
+    """Pooling is per channel, so pool(concat(e1, e3)) = concat(pool(e1), pool(e3)): with
+    fuse_pool each producer writes its channels pooled and the pool costs nothing.
+    Hand count (everything fits one tile of the 128 KB buffer):
+      e1 reads 3*64 = 192 inputs and 4*3 = 12 weights, writes 4*4*4 = 64 pooled (not 4*64 = 256);
+      e3 reads 192 and 6*3*9 = 162 weights, writes 6*16 = 96 pooled (not 384);
+      unfused, the pool reads the 640-word concat and writes 160: the fused plan saves
+      (256 + 384 - 64 - 96) + 640 + 160 = 1280 DRAM words, and 'next' is unchanged."""
+    spec = SPEC.with_changes({"model.fuse_pool": True})
+    plan = plan_fusion(fire_pool(), spec)
+    assert plan["e1"].pooled_shape == (4, 4, 4) and plan["e3"].pooled_shape == (6, 4, 4)
+    assert plan["pool"].fused_into == "e3"  # the last producer finishes the pooled tensor
+    fused, unfused = simulate_graph(fire_pool(), spec), simulate_graph(fire_pool(), SPEC)
+    assert fused.layer("e1").dram_words == 192 + 12 + 64
+    assert fused.layer("e3").dram_words == 192 + 162 + 96
+    assert fused.layer("pool").cycles == 0 and fused.layer("pool").dram_words == 0
+    assert unfused.layer("pool").dram_words == 640 + 160
+    assert unfused.dram_words - fused.dram_words == 1280
+    assert fused.layer("next").dram_words == unfused.layer("next").dram_words
+    # not fused when the concat has a second consumer (its unpooled channels are needed)
+    g = fire_pool()
+    g.add(Layer("side", "conv", ("cat",), (10, 8, 8), (2, 8, 8)))
+    assert plan_fusion(g, spec)["pool"].fused_into is None
+
+
 def test_add_not_fused_when_producer_feeds_another_layer() -> None:
     g = LayerGraph("branch", (8, 4, 4))
     g.add(Layer("a", "conv", ("data",), (8, 4, 4), (8, 4, 4)))
