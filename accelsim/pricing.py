@@ -129,4 +129,5 @@ def executor_pricer(executor: Any, cache: SimCache,
             cache.absorb(delta)
         return [price for price, _ in outcomes]
 
+    pricer.chunks_itself = True  # type: ignore[attr-defined]  # Composer: hand it every job at once
     return pricer

@@ -23,7 +23,7 @@ distributed = pytest.importorskip("distributed")
 from typer.testing import CliRunner  # noqa: E402
 
 from accelsim.cli import app  # noqa: E402
-from accelsim.codesign import redistribute, sweep  # noqa: E402
+from accelsim.codesign import codesign, redistribute, sweep  # noqa: E402
 from accelsim.codesign.train import TrainingPlan, train_candidates  # noqa: E402
 from accelsim.execution import DaskExecutor, local_cluster  # noqa: E402
 
@@ -87,6 +87,27 @@ def test_redistribute_is_identical_on_the_cluster(client: Any) -> None:
     # 4..10 blocks over 4 stages: C(3,3) + C(4,3) + ... + C(9,3) = 210 candidates, 3 tasks of 64 or more
     assert local.space_size == 210
     assert _json(remote) == _json(local)
+
+
+def _without_timings(result: Any) -> str:
+    """The joint search's JSON minus its wall/CPU timings (two in-process runs differ there too)."""
+    data = result.to_dict()
+    data["stats"] = {k: v for k, v in data["stats"].items() if "second" not in k}
+    return json.dumps(data, indent=1)
+
+
+def test_joint_codesign_is_identical_on_the_cluster(client: Any) -> None:
+    options = {"vary": {"pe": ["8x8", "16x16"], "buffer": ["32KB", "128KB"]}, "widths": [1.0, 2.0],
+               "budgets": ["blocks<=8"], "objective": "edap"}
+    local = codesign("sqnxt23v2", **options)
+    calls: list[tuple[int, int]] = []
+    remote = codesign("sqnxt23v2", **options, executor=client, price_progress=lambda d, t: calls.append((d, t)))
+    # 2 widths x (1 + 4 + 10 + 20 + 35 = 70 depth vectors of 4..8 blocks) x 4 hardware points
+    assert local.stats["design_points"] == 560
+    assert _without_timings(remote) == _without_timings(local)
+    # every distinct layer job went to the workers (one map per width, then the paper's references)
+    assert remote.stats["layer_jobs_priced"] == 256
+    assert all(done == total for done, total in calls) and sum(total for _, total in calls) >= 256
 
 
 def test_training_the_top_candidates_is_identical_on_the_cluster(client: Any) -> None:

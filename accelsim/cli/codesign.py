@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from accelsim.cli.common import HwOption, SetOption, cli_errors, fail, hardware_from_options
+from accelsim.cli.common import (
+    HwOption,
+    SchedulerOption,
+    SetOption,
+    WorkersOption,
+    cli_errors,
+    executor_from_options,
+    fail,
+    hardware_from_options,
+)
 from accelsim.cli.sweep import VARY_HELP, _check_sets, _progress
 
 if TYPE_CHECKING:
@@ -162,6 +171,8 @@ def codesign(
     plot: Annotated[Path | None, typer.Option(
         "--plot", metavar="FILE.png", help="Plot the front: cycles vs area coloured by energy, energy vs cycles.")]
     = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Co-design: every network candidate on every hardware point, composed; best designs and Pareto front.
 
@@ -198,12 +209,16 @@ def codesign(
     _check_options(widths, stems, first_units, group_list)
     base = hardware_from_options(hw, None, None, sets)
     err = Console(stderr=True)
-    with _progress(err) as bar:
+    with executor_from_options(workers, scheduler) as executor, _progress(err) as bar:
         task = bar.add_task("design points", total=None)
+        jobs = bar.add_task("layer jobs on the cluster", total=None, visible=False)
         result = run_codesign(networks, base, axes, widths=widths, stems=stems, first_units=first_units,
                               groups=group_list, budgets=budget or (), min_per_stage=min_per_stage,
                               objective=objective, max_points=max_points, max_hardware_points=max_hardware_points,
-                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+                              progress=lambda done, total: bar.update(task, completed=done, total=total),
+                              executor=executor,
+                              price_progress=lambda done, total: bar.update(jobs, completed=done, total=total,
+                                                                            visible=True))
     _write_outputs(result, csv, plot)
     if as_json:
         typer.echo(json.dumps(result.to_dict(top=top), indent=1))

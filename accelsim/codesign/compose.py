@@ -415,8 +415,10 @@ class Composer:
                         wanted.append(full)
                         jobs.append(LayerJob(layer, fusion, spec, self.dataflow))
         if jobs:
-            # one call of the pricer, or chunks of it when someone watches the progress
-            size = len(jobs) if progress is None else max(16, len(jobs) // 50)
+            # one call of the pricer, or chunks of it when someone watches the progress, unless the
+            # pricer chunks and reports by itself (a cluster's: one call keeps all its workers busy)
+            whole = progress is None or getattr(self.pricer, "chunks_itself", False)
+            size = len(jobs) if whole else max(16, len(jobs) // 50)
             for start in range(0, len(jobs), size):
                 prices = self.pricer(jobs[start:start + size])
                 for full, price in zip(wanted[start:start + size], prices, strict=True):

@@ -437,6 +437,8 @@ def codesign(
     max_hardware_points: int = MAX_HARDWARE_POINTS,
     composer: Composer | None = None,
     progress: ProgressCallback | None = None,
+    executor: Any = None,
+    price_progress: ProgressCallback | None = None,
 ) -> CodesignResult:
     """Search the product of a hardware grid and a network space (see the module docstring).
 
@@ -452,6 +454,13 @@ def codesign(
         max_points: largest number of design points accepted; max_hardware_points: of grid points.
         composer: a ``Composer`` to reuse (its prices and plans); a new one by default.
         progress: ``progress(done, total)`` in design points.
+        executor: where the distinct layer jobs are priced (``accelsim.execution``): None here;
+            a ``distributed.Client`` or a Dask ``Executor`` on its workers, in chunks of 128 to
+            1,024 jobs (``accelsim.pricing.executor_pricer``); candidates are composed here.
+            The result is the in-process one (its ``stats`` timings aside). Not with ``composer``
+            (which has its own pricer).
+        price_progress: ``price_progress(done, total)`` in layer jobs, as the executor's tasks
+            come back (cluster only).
 
     Raises:
         SpecError: an unknown field, a bad value, a grid or space over its limit.
@@ -493,7 +502,15 @@ def codesign(
     grid = build_grid(spec0, axes)
     specs = tuple(spec for _, spec in grid)
     labels = tuple(tuple(a.labels[i] for a, i in zip(axes, combo, strict=True)) for combo, _ in grid)
-    composer = composer if composer is not None else Composer()
+    if composer is None:
+        from accelsim.execution import as_executor
+        from accelsim.pricing import executor_pricer
+        from accelsim.simulation import SimCache
+
+        cache = SimCache()
+        composer = Composer(cache, pricer=executor_pricer(as_executor(executor), cache, progress=price_progress))
+    elif executor is not None:
+        raise WorkloadError("codesign: give a composer or an executor, not both (a composer has its own pricer)")
     before = composer.stats.to_dict()
     misses0 = composer.cache.misses
     parts: list[Composed] = []
