@@ -278,3 +278,14 @@ def test_candidates_spread_over_gpus_round_robin(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     assert candidate_devices(5, "cuda") == ["cuda:0", "cuda:1", "cuda:0", "cuda:1", "cuda:0"]
     assert candidate_devices(2, "cuda:1") == ["cuda:1"] * 2  # an explicit GPU is honoured
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message of a machine without CUDA")
+def test_cli_cuda_without_cuda_is_one_line_exit_2() -> None:
+    from typer.testing import CliRunner
+
+    from accelsim.cli import app
+
+    result = CliRunner().invoke(app, ["train", "sqnxt23", "--data", worker.DATA, "--device", "cuda"])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("error: device: cuda asked for, but CUDA is not available")

@@ -1,11 +1,12 @@
 """The training loop: SGD with momentum, a per-step schedule, validation and checkpoints.
 
-Determinism: with the same seed a run is bit-for-bit repeatable on one machine,
+Determinism: with the same seed a CPU run is bit-for-bit repeatable on one machine,
 and a run resumed from a checkpoint takes exactly the steps the uninterrupted
 run would have taken.  The shuffle of epoch ``e`` and the augmentation of
 sample ``i`` in epoch ``e`` are derived from ``(seed, e[, i])``, the learning
 rate is a pure function of the step, and the checkpoint stores the global
-torch RNG state (dropout).
+torch RNG state (dropout).  On GPUs cuDNN picks its fastest kernels instead, so
+GPU runs agree only to float rounding.
 """
 
 from __future__ import annotations
@@ -77,6 +78,21 @@ def deterministic_algorithms() -> Iterator[None]:
     finally:
         torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
         torch.utils.deterministic.fill_uninitialized_memory = fill  # type: ignore[attr-defined]
+
+
+@contextmanager
+def cudnn_autotune() -> Iterator[None]:
+    """Let cuDNN time its convolution kernels and keep the fastest (``cudnn.benchmark``), restored on exit.
+
+    Used instead of :func:`deterministic_algorithms` on GPUs: deterministic cuDNN kernels can
+    be several times slower, so GPU runs are repeatable only to float rounding.
+    """
+    before = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = True
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = before
 
 
 class EpochSampler(DistributedSampler[int]):
@@ -340,7 +356,7 @@ def run_training(
         callback.on_start(plan)
     last: EpochMetrics | None = None
     written: Path | None = None
-    with deterministic_algorithms():
+    with deterministic_algorithms() if place.device.type == "cpu" else cudnn_autotune():
         while progress.epoch < config.epochs and progress.step < end_step:
             train_set.set_epoch(progress.epoch)
             sampler.set_epoch(progress.epoch, progress.step_in_epoch * local_batch)
