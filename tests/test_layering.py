@@ -22,7 +22,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 RANK = {
-    "units": 0, "errors": 0, "atomic": 0,
+    "units": 0, "errors": 0, "atomic": 0, "limits": 0,
     "workload": 1, "hardware": 1, "paper": 1,
     "results": 2, "mapping": 2,
     "engine": 3, "energy": 3,

@@ -6,12 +6,71 @@ Command modules import nothing heavy at module level, so ``accelsim --help`` sta
 from __future__ import annotations
 
 import importlib
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from accelsim import __version__
 
+EXIT_USAGE = 2
+
+
+class OneLineErrors(TyperGroup):
+    """The root command group: a usage error (unknown command or option, a missing argument, a
+    value of the wrong type) is one line ``error: ...; see 'accelsim run --help'`` on stderr with
+    exit code 2, as every other bad input is, instead of the framework's usage box.
+
+    It sits in ``main`` (the entry point of every invocation, including typer's ``CliRunner``),
+    so no command has to handle these errors itself.
+    """
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:  # typer >= 0.25 carries its own copy of click
+            from typer._click.exceptions import ClickException, NoArgsIsHelpError
+        except ImportError:  # pragma: no cover - older typer over click
+            from click.exceptions import ClickException, NoArgsIsHelpError
+        from typer import Abort
+
+        try:
+            with warnings.catch_warnings():
+                warnings.showwarning = _one_line_warning
+                code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError as exc:  # bare `accelsim`: the help text is the answer
+            exc.show()
+            sys.exit(exc.exit_code)
+        except ClickException as exc:
+            sys.stderr.write(f"{usage_error_line(exc)}\n")
+            sys.exit(EXIT_USAGE)
+        except Abort:
+            sys.stderr.write("error: aborted\n")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                      file: Any = None, line: str | None = None) -> None:
+    """Warnings (e.g. a replaced graph-cache entry) as one ``warning: ...`` line, without source lines."""
+    sys.stderr.write(f"warning: {' '.join(str(message).split())}\n")
+
+
+def usage_error_line(exc: Exception) -> str:
+    """``error: <what click found>; see '<command path> --help'`` on one line."""
+    format_message = getattr(exc, "format_message", None)
+    message = " ".join(str(format_message() if format_message else exc).split()).rstrip(".")
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "accelsim"
+    return f"error: {message or 'bad usage'}; see '{path} --help'"
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     name="accelsim",
     help="Co-design neural networks and accelerators: simulate, report, search.",
     no_args_is_help=True,

@@ -8,6 +8,12 @@ line naming the file, the line and the dotted field path::
 
 Duplicate keys are errors (PyYAML silently keeps the last one, which hides typos in long
 specs), and ``1e9`` reads as a number (YAML 1.2; PyYAML's YAML 1.1 reads it as a string).
+
+Loading is bounded: a spec file is read only if it is a regular file of at most
+``accelsim.limits.SPEC_FILE_MAX_BYTES``; aliases (``*name``) are refused, because nested
+aliases expand exponentially ("billion laughs") and a spec has no use for them; collections
+nest at most ``YAML_MAX_DEPTH`` levels, so deep nesting is an error rather than a
+``RecursionError`` out of PyYAML's recursive composer.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from accelsim.errors import SpecError
 from accelsim.hardware.spec import HardwareSpec, format_validation_error
+from accelsim.limits import SPEC_FILE_MAX_BYTES, YAML_MAX_DEPTH, read_input_file
 from accelsim.units import format_bytes
 
 _FLOAT_TAG = "tag:yaml.org,2002:float"
@@ -41,6 +48,31 @@ class SpecLoader(yaml.SafeLoader):
     """
 
     paths: dict[int, str]
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        """PyYAML's composer, refusing aliases and nesting deeper than ``YAML_MAX_DEPTH``."""
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"alias *{event.anchor} is not allowed in a spec; write the value out",
+                event.start_mark)
+        if self._depth >= YAML_MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested more than {YAML_MAX_DEPTH} levels deep", self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        """PyYAML's int, with Python's digit limit (4,300) as a YAML error rather than a ValueError."""
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"integer of {len(node.value):,} digits is too long", node.start_mark) from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
@@ -60,6 +92,8 @@ class SpecLoader(yaml.SafeLoader):
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
 
+
+SpecLoader.add_constructor("tag:yaml.org,2002:int", SpecLoader.construct_yaml_int)
 
 # YAML 1.2 floats without a dot (1e9, 16E9): YAML 1.1, and so PyYAML, reads them as strings.
 SpecLoader.add_implicit_resolver(
@@ -159,16 +193,11 @@ def load_spec(path: str | Path) -> HardwareSpec:
     without ``name`` is named after the file (``fast_dram.yaml`` -> ``fast_dram``).
     """
     path = Path(path)
+    data = read_input_file(path, SPEC_FILE_MAX_BYTES, "a YAML spec file", SpecError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise SpecError(f"{path}: is a directory; expected a YAML spec file") from None
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SpecError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read ({exc.strerror or exc})") from None
     return parse_spec(text, str(path), default_name=path.stem)
 
 

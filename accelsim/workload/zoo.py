@@ -10,6 +10,13 @@ The cache key hashes everything the graph depends on: the preset, the effective 
 input size, number of classes, the accelsim and torch versions, and a digest of the source of
 ``networks/*.py`` and of the exporter and graph types. Editing a network definition therefore
 changes the key, so a stale graph can never be served.
+
+Each entry also stores a SHA-256 digest of its own content, checked on every read: an entry
+that is unreadable, does not match its digest (edited, truncated, corrupted) or fails the
+graph schema is a miss. The graph is exported again and the entry replaced, with one
+:class:`CacheWarning` per entry (the CLI prints it as one ``warning:`` line). Temporary files
+left behind by killed writers are removed. Without a usable home directory (``HOME`` empty
+or unset and no passwd entry) the cache lives in the system's temporary directory.
 """
 
 from __future__ import annotations
@@ -20,13 +27,16 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import tempfile
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import accelsim
+from accelsim import atomic
 from accelsim.errors import WorkloadError
-from accelsim.workload.graph import LayerGraph
+from accelsim.workload.graph import LayerGraph, is_graph_path
 
 CACHE_ENV = "ACCELSIM_CACHE_DIR"
 _GRAPH_SOURCES = ("export.py", "graph.py", "layer.py", "ops.py", "zoo.py")
@@ -116,10 +126,36 @@ def variant_name(name: str, overrides: Mapping[str, Any] | None = None, *, input
     return f"{preset.name}[{';'.join(f'{k}={_format(v)}' for k, v in changed.items())}]"
 
 
+class CacheWarning(UserWarning):
+    """A graph-cache entry was invalid and has been replaced by a fresh export."""
+
+
+_warned: set[str] = set()
+
+
 def cache_dir() -> Path:
-    """Where exported graphs are cached: ``$ACCELSIM_CACHE_DIR/graphs`` or ``~/.cache/accelsim/graphs``."""
-    root = os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "accelsim"
-    return Path(root) / "graphs"
+    """Where exported graphs are cached: ``$ACCELSIM_CACHE_DIR/graphs``, else ``~/.cache/accelsim/graphs``.
+
+    Without a usable home (``HOME`` empty, or no home for this uid) it is
+    ``<temp dir>/accelsim-<uid>/graphs``, never ``/.cache`` or the working directory.
+    """
+    root = os.environ.get(CACHE_ENV)
+    if root:
+        return Path(root) / "graphs"
+    home = _home()
+    if home is not None:
+        return home / ".cache" / "accelsim" / "graphs"
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    return Path(tempfile.gettempdir()) / f"accelsim-{uid}" / "graphs"
+
+
+def _home() -> Path | None:
+    """The user's home directory if it is an absolute path, else None (``HOME=''``, no passwd entry)."""
+    try:
+        home = Path.home()
+    except (RuntimeError, KeyError, OSError):
+        return None
+    return home if home.is_absolute() and str(home) != "/" else None
 
 
 @functools.cache
@@ -182,15 +218,21 @@ def load_graph(name: str, *, num_classes: int | None = None, input_size: int | N
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise WorkloadError(f"{preset.name}: {label}: expected an integer >= 1; got {value!r}")
     path = cache_dir() / f"{cache_key(preset.name, changed, size, classes)}.json"
-    if use_cache and path.is_file():
+    if use_cache and (path.exists() or path.is_symlink()):
         try:
-            return LayerGraph.load_json(path)
-        except WorkloadError:
-            pass  # unreadable entry (e.g. a torn write by a killed process): export again and replace it
+            return LayerGraph.load_json(path, verify_digest=True)
+        except WorkloadError as exc:  # torn, edited or corrupt: a miss, exported again and replaced
+            _warn_once(path, f"graph cache entry {exc}; exported again and replaced it")
     graph = _export(preset, changed, size, classes)
     if use_cache:
         _write_atomic(path, graph)
     return graph
+
+
+def _warn_once(path: Path, message: str) -> None:
+    if str(path) not in _warned:
+        _warned.add(str(path))
+        warnings.warn(message, CacheWarning, stacklevel=3)
 
 
 def _export(preset: Any, changed: dict[str, Any], size: int, classes: int) -> LayerGraph:
@@ -210,10 +252,23 @@ def _export(preset: Any, changed: dict[str, Any], size: int, classes: int) -> La
 
 
 def _write_atomic(path: Path, graph: LayerGraph) -> None:
-    """Write ``graph`` so a reader never sees half a file (``LayerGraph.save_json`` is atomic); an
-    unwritable cache is skipped silently."""
+    """Write ``graph`` so a reader never sees half a file (``LayerGraph.save_json`` is atomic), after
+    clearing the cache of what killed writers left; an unwritable cache is skipped silently."""
     with contextlib.suppress(OSError):  # the cache is an optimisation; failing to write it must not fail the export
+        _remove_orphans(path.parent)
         graph.save_json(path)
+
+
+def _remove_orphans(directory: Path) -> None:
+    """Remove the temporary files of *every* entry whose writer is gone (``atomic`` clears only
+    those of the entry it writes, so a killed export of a variant never asked for again would
+    leave its ``.KEY.json.PID.*.tmp`` behind for good)."""
+    if not directory.is_dir():
+        return
+    pattern = f".*.json.*{atomic.TMP_SUFFIX}"
+    names = {entry.name[1:].split(".json.", 1)[0] + ".json" for entry in directory.glob(pattern)}
+    for name in sorted(names):
+        atomic.remove_stale_temporaries(directory, name)
 
 
 def resolve(network: str | Path | LayerGraph, input_shape: Sequence[int] | None = None,
@@ -228,7 +283,7 @@ def resolve(network: str | Path | LayerGraph, input_shape: Sequence[int] | None 
     Raises:
         WorkloadError: unknown network, unreadable file, options given for a file.
     """
-    if isinstance(network, LayerGraph) or str(network).lower().endswith((".json", ".onnx")):
+    if isinstance(network, LayerGraph) or is_graph_path(str(network)):
         label = network.name if isinstance(network, LayerGraph) else str(network)
         if options:
             raise WorkloadError(f"{label}: network options ({', '.join(options)}) apply to preset names only")

@@ -1,0 +1,274 @@
+"""Regression tests for the reliability probe of 0.1 (issue 13, input side).
+
+Each test reproduces one probe finding (a hang, a traceback, a multi-line error, a silent
+wrong answer or a stale cache entry) and checks the fixed behaviour: a one-line
+``error: ...`` with exit code 2 that names the file/field/option, or a correct result.
+The classes are covered by property tests in ``test_fuzz_inputs.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from accelsim.cli import app
+from accelsim.errors import SpecError, WorkloadError
+from accelsim.hardware.load import load_spec, parse_spec, parse_value
+from accelsim.limits import GRAPH_FILE_MAX_BYTES, SPEC_FILE_MAX_BYTES, YAML_MAX_DEPTH
+from accelsim.workload import zoo
+from accelsim.workload.graph import LayerGraph, content_digest
+
+runner = CliRunner()
+
+
+def one_error_line(result, *needles: str) -> str:
+    """The single stderr line of a failed command; it must start with ``error:`` and hold every needle."""
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(zoo.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(zoo, "_warned", set())
+    return tmp_path / "cache" / "graphs"
+
+
+# ---- spec files: hangs and unbounded memory ----------------------------------------------------
+def test_fifo_spec_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "spec.yaml"
+    os.mkfifo(fifo)  # opening it for reading would block until a writer appears
+    with pytest.raises(SpecError, match=r"spec\.yaml: not a regular file"):
+        load_spec(fifo)
+
+
+def test_device_spec_is_refused() -> None:
+    with pytest.raises(SpecError, match="/dev/zero: not a regular file"):  # would read forever
+        load_spec("/dev/zero")
+
+
+def test_oversized_spec_names_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text("# " + "x" * SPEC_FILE_MAX_BYTES + "\n")
+    with pytest.raises(SpecError, match=r"big\.yaml: 1,048,579 bytes is larger than the 1 MB limit"):
+        load_spec(path)
+
+
+BOMB = "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 9) if p else 'x'}]\n"
+               for p, c in zip(["", "a", "b", "c", "d", "e", "f", "g"], "abcdefgh", strict=True))
+
+
+@pytest.mark.parametrize("text", [BOMB, "description: &d x\nname: *d\n",
+                                  "pe_array: &p {rows: 8}\nmodel: {<<: *p}\n"])
+def test_yaml_aliases_are_refused(text: str) -> None:
+    # 9^7 = 4.8 million strings if expanded; refused at the first alias, with its line
+    with pytest.raises(SpecError, match=r"<spec>:\d+: invalid YAML: alias \*\w is not allowed"):
+        parse_spec(text)
+
+
+def test_alias_bomb_inside_set_stays_text() -> None:
+    """A --set value is one YAML value; an alias bomb in it is not expanded (it stays a string)."""
+    bomb = "[&a [x, x, x, x], [*a, *a, *a, *a], [*a, *a]]"
+    assert parse_value(bomb) == bomb
+    result = runner.invoke(app, ["hw", "show", "--set", f"dataflows={bomb}"])
+    one_error_line(result, "--set dataflows", "dataflows")
+
+
+@pytest.mark.parametrize("text", ["[" * 50_000, "a:\n" + "".join(" " * i + "b:\n" for i in range(1, 200))])
+def test_deep_nesting_is_one_error_not_recursion(text: str) -> None:
+    with pytest.raises(SpecError, match=f"nested more than {YAML_MAX_DEPTH} levels deep"):
+        parse_spec(text)
+    assert parse_value(text) == text  # as a --set value: not YAML, kept as text
+
+
+def test_overlong_integer_is_a_spec_error() -> None:
+    with pytest.raises(SpecError, match="<spec>:1: invalid YAML: integer of 5,000 digits is too long"):
+        parse_spec("dram: {latency_cycles: " + "9" * 5000 + "}\n")
+
+
+# ---- framework usage errors: one line, exit 2, with a --help hint --------------------------------
+@pytest.mark.parametrize(("args", "needles"), [
+    (["frobnicate"], ["No such command 'frobnicate'", "see 'accelsim --help'"]),
+    (["run", "--bogus"], ["No such option: --bogus", "see 'accelsim run --help'"]),
+    (["run"], ["Missing argument 'network'", "see 'accelsim run --help'"]),
+    (["redistribute", "sqnxt23", "--top", "abc"], ["'--top'", "valid integer", "see 'accelsim redistribute --help'"]),
+    (["report", "all", "--json"], ["No such option: --json", "see 'accelsim report all --help'"]),
+    (["hw", "validate"], ["Missing argument", "see 'accelsim hw validate --help'"]),
+])
+def test_usage_errors_are_one_line(args: list[str], needles: list[str]) -> None:
+    one_error_line(runner.invoke(app, args), *needles)
+
+
+def test_unreadable_hw_file_is_one_line(tmp_path: Path) -> None:
+    one_error_line(runner.invoke(app, ["run", "sqnxt23", "--hw", str(tmp_path)]), str(tmp_path), "is a directory")
+    one_error_line(runner.invoke(app, ["run", "sqnxt23", "--hw", str(tmp_path / "nope.yaml")]), "no such file")
+
+
+def test_help_and_version_still_exit_zero() -> None:
+    assert runner.invoke(app, ["--version"]).exit_code == 0
+    assert runner.invoke(app, ["run", "--help"]).exit_code == 0
+
+
+# ---- layer-graph files -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def graph_dict() -> dict:
+    return zoo.load_graph("tinydarknet").to_dict()
+
+
+def _write(tmp_path: Path, data: object, name: str = "g.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _edited(graph_dict: dict, index: int, **changes: object) -> dict:
+    data = json.loads(json.dumps(graph_dict))
+    data["layers"][index].update(changes)
+    return data
+
+
+def test_binary_garbage_graph(tmp_path: Path) -> None:
+    path = tmp_path / "g.json"
+    path.write_bytes(bytes(range(256)))
+    with pytest.raises(WorkloadError, match=r"g\.json: not UTF-8 text \(byte 128\)"):
+        LayerGraph.load_json(path)
+
+
+@pytest.mark.parametrize(("data", "match"), [
+    ([], "expected a JSON object"),
+    (None, "expected a JSON object"),
+    ({"format": "accelsim.layergraph/1", "name": "x", "input_shape": [3, 8, 8], "meta": {}, "layers": []},
+     "a graph needs at least one layer"),
+])
+def test_graph_shapes_that_crashed(tmp_path: Path, data: object, match: str) -> None:
+    with pytest.raises(WorkloadError, match=match):
+        LayerGraph.load_json(_write(tmp_path, data))
+
+
+def test_graph_unknown_kind_and_missing_key(tmp_path: Path, graph_dict: dict) -> None:
+    with pytest.raises(WorkloadError, match=r"layers\.0 \('conv1'\)\.kind: Input should be 'conv'"):
+        LayerGraph.load_json(_write(tmp_path, _edited(graph_dict, 0, kind="lstm")))
+    data = _edited(graph_dict, 0)
+    del data["layers"][0]["stride"]  # used to default to 1 silently
+    with pytest.raises(WorkloadError, match=r"layers\.0 \('conv1'\)\.stride: missing; every field is required"):
+        LayerGraph.load_json(_write(tmp_path, data))
+
+
+def test_graph_out_shape_must_follow_from_the_layer(tmp_path: Path, graph_dict: dict) -> None:
+    conv1 = graph_dict["layers"][0]
+    assert conv1["in_shape"] == [3, 224, 224] and conv1["kernel"] == [3, 3] and conv1["padding"] == [1, 1]
+    # stride 2: floor((224 + 2 - 3) / 2) + 1 = 112, not the stored 224
+    with pytest.raises(WorkloadError, match=r"out_shape \[16, 224, 224\] .* expected \[16, 112, 112\]"):
+        LayerGraph.load_json(_write(tmp_path, _edited(graph_dict, 0, stride=[2, 2])))
+    # kernel 5 without more padding: 224 + 2 - 5 + 1 = 222
+    with pytest.raises(WorkloadError, match=r"expected \[16, 222, 222\]"):
+        LayerGraph.load_json(_write(tmp_path, _edited(graph_dict, 0, kernel=[5, 5])))
+
+
+def test_graph_dimensions_are_bounded(tmp_path: Path, graph_dict: dict) -> None:
+    with pytest.raises(WorkloadError, match=r"in_shape\.2: Input should be less than or equal to 1048576"):
+        LayerGraph.load_json(_write(tmp_path, _edited(graph_dict, 0, in_shape=[3, 224, 10**20])))
+
+
+def test_deeply_nested_graph_json(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 50_000)
+    with pytest.raises(WorkloadError, match=r"deep\.json: not valid JSON \(nested too deeply\)"):
+        LayerGraph.load_json(path)
+
+
+def test_oversized_graph_file(tmp_path: Path) -> None:
+    path = tmp_path / "big.json"
+    with path.open("wb") as handle:
+        handle.truncate(GRAPH_FILE_MAX_BYTES + 1)  # sparse: no disk used
+    with pytest.raises(WorkloadError, match=r"big\.json: 16,777,217 bytes is larger than the 16 MB limit"):
+        LayerGraph.load_json(path)
+
+
+def test_run_missing_json_says_no_such_file(tmp_path: Path) -> None:
+    one_error_line(runner.invoke(app, ["run", "missing.json"]), "missing.json: no such file")
+    one_error_line(runner.invoke(app, ["run", str(tmp_path / "dir" / "g")]), "no such file")
+
+
+def test_saved_graph_roundtrips_with_its_digest(tmp_path: Path, graph_dict: dict) -> None:
+    graph = LayerGraph.from_dict(graph_dict)
+    path = tmp_path / "g.json"
+    graph.save_json(path)
+    stored = json.loads(path.read_text())
+    assert stored["digest"] == content_digest(graph_dict) and len(stored["digest"]) == 64
+    assert LayerGraph.load_json(path, verify_digest=True) == graph
+
+
+# ---- the graph cache ---------------------------------------------------------------------------------
+def _entry(cache: Path) -> Path:
+    return cache / f"{zoo.cache_key('Tiny Darknet', {}, 224, 1000)}.json"
+
+
+def test_edited_cache_entry_is_a_miss(cache: Path) -> None:
+    fresh = zoo.load_graph("tinydarknet")
+    path = _entry(cache)
+    data = json.loads(path.read_text())
+    # a consistent edit (kernel 3 -> 1 with padding 0 keeps 224x224) that the schema accepts:
+    data["layers"][0].update(kernel=[1, 1], padding=[0, 0])
+    path.write_text(json.dumps(data))
+    assert LayerGraph.load_json(path).macs != fresh.macs  # served as is, it would be a wrong answer
+    with pytest.warns(zoo.CacheWarning, match="content does not match its digest"):
+        again = zoo.load_graph("tinydarknet")
+    assert again == fresh and LayerGraph.load_json(path, verify_digest=True) == fresh
+
+
+@pytest.mark.parametrize("content", [b"\x00\xff garbage", b"[]", b"null",
+                                     b'{"format": "accelsim.layergraph/1", "layers": [{"kind": "lstm"}]}'])
+def test_invalid_cache_entry_is_replaced_and_said_once(cache: Path, content: bytes) -> None:
+    fresh = zoo.load_graph("tinydarknet", use_cache=False)
+    path = _entry(cache)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    with pytest.warns(zoo.CacheWarning) as caught:
+        assert zoo.load_graph("tinydarknet") == fresh
+    assert len(caught) == 1 and str(path) in str(caught[0].message)
+    assert zoo.load_graph("tinydarknet") == fresh  # replaced: a clean hit now
+
+
+def test_cli_says_so_once_on_stderr(cache: Path) -> None:
+    zoo.load_graph("tinydarknet")
+    _entry(cache).write_text("null")
+    result = runner.invoke(app, ["run", "tinydarknet", "--json"])
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        f"warning: graph cache entry {_entry(cache)}: expected a JSON object (a layer graph); got NoneType None; "
+        "exported again and replaced it"]
+    assert json.loads(result.stdout)["network"] == "Tiny Darknet"
+
+
+def test_orphaned_tmp_files_are_cleaned(cache: Path) -> None:
+    cache.mkdir(parents=True)
+    dead = cache / f".{'0' * 40}.json.999999999.x1y2.tmp"  # another entry's, writer gone (no such pid)
+    mine = cache / f".{'1' * 40}.json.{os.getpid()}.x3y4.tmp"  # a live writer's: kept
+    dead.write_text("{")
+    mine.write_text("{")
+    zoo.load_graph("tinydarknet")
+    assert not dead.exists() and mine.exists()
+
+
+@pytest.mark.parametrize("home", ["", None])
+def test_no_usable_home_falls_back_to_temp(monkeypatch: pytest.MonkeyPatch, home: str | None) -> None:
+    import tempfile
+
+    monkeypatch.delenv(zoo.CACHE_ENV, raising=False)
+    if home is None:  # a uid with no passwd entry and no HOME: Path.home() raises RuntimeError
+        monkeypatch.delenv("HOME", raising=False)
+        monkeypatch.setattr(Path, "home", classmethod(lambda cls: (_ for _ in ()).throw(RuntimeError("no home"))))
+    else:
+        monkeypatch.setenv("HOME", home)
+    root = zoo.cache_dir()
+    assert root.parent == Path(tempfile.gettempdir()) / f"accelsim-{os.getuid()}"
