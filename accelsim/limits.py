@@ -36,6 +36,10 @@ GRAPH_MAX_LAYERS = 10_000
 #: 41 units; 1,024 units are about 6,000 layers, which simulate in seconds.
 MAX_UNITS_PER_STAGE = 1024
 MAX_UNITS_TOTAL = 1024
+#: Blocks a redistribution search spreads over the stages (``--budget blocks=N``, and the base
+#: network's total when no budget is given): every candidate is a network of that many units,
+#: and the local search evaluates thousands of candidates. 6x the paper's 41.
+MAX_REDISTRIBUTE_BLOCKS = 256
 #: Stages in a SqueezeNext depth (the paper's networks have 4; each stage halves the map).
 MAX_STAGES = 8
 #: SqueezeNext width multiplier: 16 gives 4,096-channel stage-4 layers (the paper goes to 2).
@@ -48,8 +52,6 @@ MAX_GROUPS = 1024
 MAX_INPUT_SIZE = 2048
 #: Classifier outputs (``num_classes``, ``--num-classes``): 100x ImageNet's 1,000.
 MAX_NUM_CLASSES = 100_000
-#: Candidates a redistribution search may simulate (the heuristic stops here too).
-MAX_CANDIDATES = 1_000_000
 
 
 def check_int_bound(option: str, value: int, low: int, high: int, error: type[AccelsimError]) -> int:

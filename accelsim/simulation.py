@@ -39,6 +39,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from accelsim.energy import energy_of
 from accelsim.engine import MODELS, Mapped, build_work, map_best, min_buffer_words
 from accelsim.engine.work import Work, WorkKind
@@ -186,16 +188,50 @@ def _check_dataflow(dataflow: str | Dataflow) -> str:
 
 
 def _infeasible(layer: Layer, work: Work, spec: HardwareSpec) -> InfeasibleError:
-    need = min_buffer_words(work, spec) * spec.word_bytes
+    need_words = min_buffer_words(work, spec)
+    need = need_words * spec.word_bytes
     need_bytes = int(-(-need // 1))
     copies = " (double-buffered: two copies)" if spec.global_buffer.double_buffer else ""
     c, h, w = layer.in_shape
     k, ho, wo = layer.out_shape
+    kernel = f"{layer.kernel[0]}x{layer.kernel[1]}"
+    where = f"layer {layer.name!r} ({layer.op} {c}x{h}x{w} -> {k}x{ho}x{wo}, kernel {kernel})"
+    if need_words <= spec.buffer_words:  # a tile fits: it is the time, not the space, that is infinite
+        return InfeasibleError(
+            f"{where}: infeasible in time, not space: no tiling has a finite cycle count with "
+            f"dram.bandwidth_bytes_per_s={spec.dram.bandwidth_bytes_per_s:g} and clock_hz={spec.clock_hz:g} "
+            f"({spec.dram_words_per_cycle:.3g} DRAM words/cycle)")
     return InfeasibleError(
-        f"layer {layer.name!r} ({layer.op} {c}x{h}x{w} -> {k}x{ho}x{wo}, kernel {layer.kernel[0]}x{layer.kernel[1]}): "
+        f"{where}: "
         f"the {format_bytes(spec.global_buffer.size_bytes)} global buffer cannot hold even the smallest tile; "
         f"it needs at least {need_bytes} bytes{f' ({format_bytes(need_bytes)})' if need_bytes >= 1024 else ''}"
         f"{copies}")
+
+
+def _network_minimum(layers: list[Layer], plan: dict[str, Fusion], spec: HardwareSpec, failed: Layer) -> str:
+    """``; the whole network needs at least N bytes (layer 'x')`` when that is more than ``failed`` needs.
+
+    The smallest buffer in which *every* layer has a tile: the largest of the layers' minimums,
+    so the user's next try is the last one (one layer's minimum only moves the failure on).
+    """
+    need, worst, own = 0, None, 0
+    for layer in layers:
+        fusion = plan[layer.name]
+        if fusion.fused_into is not None:
+            continue
+        work = _work(layer, spec, replace(fusion, input_resident=False, output_resident=False, reserved_words=0))
+        if work.kind is WorkKind.FREE:
+            continue
+        words = min_buffer_words(work, spec)
+        if layer is failed:
+            own = words
+        if words > need:
+            need, worst = words, layer.name
+    if worst is None or need <= max(own, spec.buffer_words):
+        return ""
+    need_bytes = math.ceil(need * spec.word_bytes)
+    shown = f" ({format_bytes(need_bytes)})" if need_bytes >= 1024 else ""
+    return f"; the whole network needs at least {need_bytes:,} bytes{shown} (for layer {worst!r})"
 
 
 def _cost(layer: Layer, work: Work, spec: HardwareSpec, dataflow: str, cache: SimCache) -> _Cost:
@@ -204,7 +240,8 @@ def _cost(layer: Layer, work: Work, spec: HardwareSpec, dataflow: str, cache: Si
     objective = _objective(spec)
     options: list[tuple[Mapped, EnergyBreakdown]] = []
     for df in _dataflows(work, spec, dataflow):
-        mapped = map_best(MODELS[df], work, spec, objective)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # overflow -> inf: _infeasible says why
+            mapped = map_best(MODELS[df], work, spec, objective)
         if mapped is not None:
             cache.candidates += mapped.evaluated
             options.append((mapped, energy_of(mapped.counts, spec.energy)))
@@ -438,8 +475,11 @@ def simulate_graph(
     plan = plan_fusion(graph, spec, layers, dataflow=dataflow, cache=cache)
     results = []
     for i, layer in enumerate(layers):
-        results.append(simulate_layer(layer, spec, dataflow=dataflow, fusion=plan[layer.name], cache=cache,
-                                      spec_key=key))
+        try:
+            results.append(simulate_layer(layer, spec, dataflow=dataflow, fusion=plan[layer.name], cache=cache,
+                                          spec_key=key))
+        except InfeasibleError as exc:
+            raise InfeasibleError(f"{exc}{_network_minimum(layers, plan, spec, layer)}") from None
         if progress is not None:
             progress(i + 1, len(layers))
     return NetworkResult(network=graph.name, hardware=spec, layers=tuple(results), params=graph.params,

@@ -114,7 +114,8 @@ def test_fused_shortcut_equals_walker(dataflow) -> None:
 
 
 def test_streaming_layers_equal_walker() -> None:
-    pool = Layer("pool", "maxpool", ("data",), (3, 7, 7), (3, 4, 4), kernel=(3, 3), stride=(2, 2), ceil_mode=True)
+    # 8 px, k3 s2, ceil mode: ceil(5/2) + 1 = 4 outputs, the last window overhanging by one
+    pool = Layer("pool", "maxpool", ("data",), (3, 8, 8), (3, 4, 4), kernel=(3, 3), stride=(2, 2), ceil_mode=True)
     gpool = Layer("gpool", "avgpool", ("data",), (4, 5, 5), (4, 1, 1), kernel=(5, 5), global_pool=True)
     add = Layer("add", "add", ("data", "data"), (3, 4, 5), (3, 4, 5))
     for layer in (pool, gpool, add):

@@ -272,3 +272,165 @@ def test_no_usable_home_falls_back_to_temp(monkeypatch: pytest.MonkeyPatch, home
         monkeypatch.setenv("HOME", home)
     root = zoo.cache_dir()
     assert root.parent == Path(tempfile.gettempdir()) / f"accelsim-{os.getuid()}"
+
+
+# ---- sizes the user controls: a bound and one line before any work --------------------------------
+@pytest.mark.parametrize(("args", "needles"), [
+    (["run", "sqnxt23", "--depth", "2,4,99999999,1"], ["--depth: at most 1,024 units per stage; got 99,999,999"]),
+    (["run", "sqnxt23", "--depth", "300,300,300,300"], ["--depth: at most 1,024 units in all; got 1,200"]),
+    (["run", "sqnxt23", "--depth", "1,1,1,1,1,1,1,1,1"], ["--depth: at most 8 stages; got 9"]),
+    (["run", "sqnxt23", "--width", "1e6"], ["--width: at most 16; got 1e+06"]),
+    (["export", "sqnxt23", "--stem", "99"], ["--stem: at most 31; got 99"]),
+    (["export", "sqnxt23", "--groups", "4096"], ["--groups: at most 1,024; got 4,096"]),
+    (["redistribute", "sqnxt23", "--budget", "blocks=100000"], ["at most 256 blocks can be redistributed"]),
+    (["redistribute", "sqnxt23", "--budget", "blocks<=257"], ["at most 256 blocks", "got 257"]),
+    (["train", "sqnxt23", "--data", "synthetic:train=100000000000", "--epochs", "1"],
+     ["synthetic: train=100,000,000,000", "at most 1,000,000 images"]),
+    # 600,001 x 3 x 1024^2 B = 1757.8 GiB
+    (["train", "sqnxt23", "--data", "synthetic:size=1024,train=600000,val=1"],
+     ["synthetic: train+val=600,001 images of 1024 px need 1757.8 GiB; at most 2 GiB"]),
+    (["train", "sqnxt23", "--data", "synthetic:size=100000"], ["synthetic: size=100,000 must be at most 1024"]),
+    (["train", "sqnxt23", "--data", "synthetic", "--epochs", "100000"], ["epochs: at most 10,000, got 100,000"]),
+    (["train", "sqnxt23", "--data", "synthetic", "--batch-size", "100000"], ["batch_size: at most 4,096"]),
+    (["hw", "show", "--pe", "4097x1"], ["pe_array.rows: must be <= 4096"]),
+])
+def test_sizes_are_bounded_before_work(args: list[str], needles: list[str]) -> None:
+    one_error_line(runner.invoke(app, args), *needles)
+
+
+def test_library_bounds_name_the_option() -> None:
+    with pytest.raises(WorkloadError, match=r"1\.0-SqNxt-23: input_size: at most 2,048; got 4,096"):
+        zoo.load_graph("sqnxt23", input_size=4096)
+    with pytest.raises(WorkloadError, match="num_classes: at most 100,000"):
+        zoo.load_graph("alexnet", num_classes=10**6)
+
+
+def test_os_matrices_do_not_grow_with_the_array() -> None:
+    """--pe 4096x4096 on SqNxt-23 took 2 min and 9.7 GB: the OS sub-tile matrices were
+    (Pr+1) x (Pc+1) per c-tile size. They now span only the sub-tile sizes that occur."""
+    import tracemalloc
+
+    from accelsim.engine import MODELS, build_work
+    from accelsim.engine.traffic import LoopNest
+    from accelsim.hardware import resolve_hardware
+    from accelsim.hardware.spec import Dataflow
+
+    layer = zoo.load_graph("sqnxt23")["conv1"]
+    spec = resolve_hardware(None, "4096x4096", None, ())
+    work = build_work(layer, spec)
+    model = MODELS[Dataflow.OS]
+    nest = LoopNest(work, model.candidate_tiles(work, spec), spec.model.psum_words)
+    tracemalloc.start()
+    compute = model.compute_model(nest, spec)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # conv1's map is 111x111: sub-tile sizes are at most 111 per axis, whatever the array
+    assert compute.block_sum.shape[0] == len(nest.c) and peak < 64 << 20, peak
+
+
+def test_os_cycles_unchanged_by_the_compaction() -> None:
+    """The compact matrices drop only sizes with zero count: a 20x12 array (remainders on both
+    axes) gives the cycles of the dense (Pr+1) x (Pc+1) formulation, summed by hand here."""
+    import numpy as np
+
+    from accelsim.engine import MODELS, build_work
+    from accelsim.engine.os import _window
+    from accelsim.engine.traffic import LoopNest
+    from accelsim.hardware import resolve_hardware
+    from accelsim.hardware.spec import Dataflow
+    from accelsim.workload.layer import Layer
+
+    layer = Layer("c", "conv", ("data",), (8, 30, 26), (4, 30, 26), kernel=(3, 3), padding=(1, 1))
+    spec = resolve_hardware(None, "20x12", None, ())
+    work = build_work(layer, spec)
+    nest = LoopNest(work, MODELS[Dataflow.OS].candidate_tiles(work, spec), spec.model.psum_words)
+    compute = MODELS[Dataflow.OS].compute_model(nest, spec)
+    nz, pr, pc = 1 - work.sigma, spec.pe_array.rows, spec.pe_array.cols
+    ys, yn = nest.y.sub_classes(pr)
+    xs, xn = nest.x.sub_classes(pc)
+    c_sizes, c_mult = nest.c.classes()
+    for ic in range(len(nest.c)):
+        for iy in range(len(nest.y)):
+            for ix in range(len(nest.x)):
+                total = 0.0
+                for a, na in zip(ys[iy], yn[iy], strict=True):
+                    for b, nb in zip(xs[ix], xn[ix], strict=True):
+                        if not (a and b and na and nb):
+                            continue
+                        win = _window(np.array([a]), 3, 1)[0] * _window(np.array([b]), 3, 1)[0]
+                        per_channel = max(9 * nz, win / (pr * pc))
+                        for u, m in zip(c_sizes[ic], c_mult[ic], strict=True):
+                            total += na * nb * m * max(u * per_channel, a * b / pc)
+                sp = iy * len(nest.x) + ix
+                assert compute.block_sum[ic, sp] == pytest.approx(total, rel=1e-12)
+
+
+# ---- numbers that made cycles infinite, and the minimum buffer --------------------------------------
+def test_tiny_bandwidth_is_refused_by_range() -> None:
+    one_error_line(runner.invoke(app, ["run", "sqnxt23", "--set", "dram.bandwidth=1e-300"]),
+                   "dram.bandwidth_bytes_per_s: must be >= 1000 (got 1e-300)")
+
+
+def test_infinite_cycles_say_time_not_space() -> None:
+    """Bypassing validation (model_copy) to reach the engine with 1e-300 B/s: the error blames
+    time and names the fields, and numpy's overflow warning does not escape."""
+    import warnings
+
+    from accelsim.errors import InfeasibleError
+    from accelsim.hardware.spec import PAPER_16X16
+    from accelsim.simulation import simulate
+
+    dram = PAPER_16X16.dram.model_copy(update={"bandwidth_bytes_per_s": 1e-300})
+    spec = PAPER_16X16.model_copy(update={"dram": dram})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InfeasibleError, match="infeasible in time, not space: .*dram.bandwidth_bytes_per_s=1e-300"):
+            simulate("tinydarknet", spec)
+
+
+def test_minimum_buffer_is_for_the_whole_network() -> None:
+    """AlexNet on 4096x4096 at 900 B: conv1 needs 972 B, but conv4 needs 1,334,784 B on that array
+    (its smallest OS tile holds a whole 4096-row band); the error names the latter, so one retry
+    is enough."""
+    result = runner.invoke(app, ["run", "alexnet", "--pe", "4096x4096", "--buffer", "900B"])
+    one_error_line(result, "layer 'conv1'", "it needs at least 972 bytes",
+                   "the whole network needs at least 1,334,784 bytes", "(for layer 'conv4')")
+    ok = runner.invoke(app, ["run", "alexnet", "--pe", "4096x4096", "--buffer", "1334784B", "--json"])
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["totals"]["cycles"] > 0
+    short = runner.invoke(app, ["run", "alexnet", "--pe", "4096x4096", "--buffer", "1334782B"])
+    one_error_line(short, "layer 'conv4'", "needs at least 1334784 bytes")
+
+
+# ---- outputs checked before work ----------------------------------------------------------------------
+def test_train_out_unwritable_fails_before_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    def read_only(*args: object, **kwargs: object) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    result = runner.invoke(app, ["train", "sqnxt23", "--data", "synthetic:classes=2,size=16,train=4,val=2",
+                                 "--epochs", "1", "--out", str(tmp_path / "ro" / "x.pt")])
+    one_error_line(result, f"--out {tmp_path / 'ro' / 'x.pt'}: cannot write in {tmp_path} (Read-only file system)")
+    assert "epoch" not in result.stdout
+
+
+def test_train_out_through_a_file(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("")
+    out = str(tmp_path / "f" / "x.pt")
+    one_error_line(runner.invoke(app, ["train", "sqnxt23", "--data", "synthetic", "--out", out]), "is not a directory")
+
+
+def test_training_failure_hides_torch_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    import warnings
+
+    import networks.training as training
+    from networks.training.errors import TrainingError
+
+    def diverging(*args: object, **kwargs: object) -> None:
+        warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`", UserWarning, stacklevel=1)
+        raise TrainingError("training loss is nan at epoch 1, step 1; lower --lr")
+
+    monkeypatch.setattr(training, "train", diverging)
+    result = runner.invoke(app, ["train", "sqnxt23", "--data", "synthetic", "--epochs", "1"])
+    one_error_line(result, "error: training loss is nan")

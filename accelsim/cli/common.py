@@ -187,7 +187,11 @@ class NetworkOptions:
             raise WorkloadError(f"--first-unit: expected 'parallel' or 'serial'; got {first_unit!r}")
         if groups is not None and groups < 1:
             raise WorkloadError(f"--groups: expected an integer >= 1; got {groups}")
-        return cls(width, None if depth is None else parse_depth(depth), stem, first_unit, groups)
+        options = cls(width, None if depth is None else parse_depth(depth), stem, first_unit, groups)
+        from accelsim.workload.zoo import check_size_options
+
+        check_size_options(options.overrides(), prefix="--")
+        return options
 
     def overrides(self) -> dict[str, Any]:
         """The options that were given, keyed by the SqueezeNext constructor's argument names."""
@@ -208,3 +212,29 @@ def parse_depth(text: str) -> tuple[int, ...]:
     if not parts or not all(p.isdigit() and int(p) >= 1 for p in parts):
         raise WorkloadError(f"--depth: expected comma-separated integers >= 1 such as 2,4,14,1; got {text!r}")
     return tuple(int(p) for p in parts)
+
+
+def check_output_file(path: Path, option: str) -> None:
+    """Fail now, before any work, unless a file can be written at ``path`` (a training run must
+    not find out after its first epoch that its ``--out`` is read-only).
+
+    Missing parent folders are fine (writers create them); the nearest existing one must be a
+    writable directory, and ``path`` itself must not be a directory. Writability is probed by
+    creating and removing a temporary file, which also catches read-only mounts for root.
+    """
+    import os
+    import tempfile
+
+    if path.is_dir():
+        fail(f"{option} {path}: is a directory; expected a file path")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        fail(f"{option} {path}: {parent} is not a directory")
+    try:
+        handle, probe = tempfile.mkstemp(dir=parent, prefix=".accelsim-probe-")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        fail(f"{option} {path}: cannot write in {parent} ({exc.strerror or exc})")

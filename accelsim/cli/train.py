@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -27,6 +28,7 @@ from accelsim.cli.common import (
     NetworkOptions,
     StemOption,
     WidthOption,
+    check_output_file,
     cli_errors,
     fail,
 )
@@ -305,27 +307,28 @@ def _train(
         if network is None or data is None:
             fail("train: give NETWORK and --data (or --resume CKPT)")
         config = TrainConfig(**{"device": "auto", **given})
+    if out is not None and rank == 0:
+        check_output_file(out, "--out")
     place = resolve(config)
     console = Console(highlight=False, soft_wrap=True, quiet=rank != 0)
     precision = "float32" if place.amp_dtype is None else f"autocast {str(place.amp_dtype).removeprefix('torch.')}"
     layout = f", {place.world_size} processes ({place.backend})" if place.distributed else ""
     console.print(f"device: {place.device}{layout}, {precision}{', channels_last' if place.channels_last else ''}")
     bar = _progress_bar(console)
+    caught: list[warnings.WarningMessage] = []
     try:
-        result = run_train(
-            network,
-            data,
-            config,
-            overrides=overrides or None,
-            callbacks=[ProgressReporter(bar, throughput)] if rank == 0 else [],
-            out=out,
-            resume=resume,
-        )
+        with warnings.catch_warnings(record=True) as caught:  # torch's, held back: a failure says it all
+            warnings.simplefilter("default")
+            result = run_train(network, data, config, overrides=overrides or None,
+                               callbacks=[ProgressReporter(bar, throughput)] if rank == 0 else [],
+                               out=out, resume=resume)
     finally:
         if bar.live.is_started:
             bar.stop()
     if rank != 0:
         return
+    for message in caught:  # the run succeeded: its warnings are news (one line each)
+        warnings.showwarning(message.message, message.category, message.filename, message.lineno)
     opts = result.options
     console.print(f"network: {_describe(opts['network'], opts['overrides'])}  data: {opts['data']}")
     if result.final is not None:

@@ -26,6 +26,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from accelsim.errors import BudgetError
+from accelsim.limits import MAX_REDISTRIBUTE_BLOCKS
 
 _SUFFIX = {"": 1.0, "K": 1e3, "M": 1e6, "G": 1e9}
 _EXPR = re.compile(r"\s*([A-Za-z_]+)\s*(<=|==|=|<|>=|>)?\s*(.*?)\s*")
@@ -186,6 +187,9 @@ class BudgetSet:
             top, exact, what = default_total, True, f"the base network's {default_total} blocks"
         else:
             top, exact, what = int(self.blocks.value), self.blocks.relation is Relation.EQ, f"budget {self.blocks}"
+        if top > MAX_REDISTRIBUTE_BLOCKS:
+            raise BudgetError(f"{what}: at most {MAX_REDISTRIBUTE_BLOCKS} blocks can be redistributed (each "
+                              f"candidate is a network of that many units); got {top:,}")
         if top < floor:
             raise BudgetError(f"{what}: cannot give {n_stages} stages at least {min_per_stage} block(s) each "
                               f"(needs >= {floor} blocks)")

@@ -54,13 +54,19 @@ def _window(sizes: np.ndarray, kernel: int, stride: int) -> np.ndarray:
     return np.where(sizes > 0, (sizes - 1) * min(stride, kernel) + kernel, 0)
 
 
-def _count_matrix(sizes: np.ndarray, counts: np.ndarray, quantum: int) -> np.ndarray:
-    """``(V, quantum+1)`` matrix: how many sub-tiles of each size (0..quantum) each candidate has."""
-    out = np.zeros((sizes.shape[0], quantum + 1))
+def _count_matrix(sizes: np.ndarray, counts: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``(V, len(values))`` matrix: how many sub-tiles of each size in ``values`` each candidate has.
+
+    ``values`` are the distinct sub-tile sizes that occur (sorted), not every size 0..Pr: the
+    matrices then grow with the layer's output map, not with the array (a 4096x4096 array
+    on a 111x111 map has at most a few dozen sizes per axis, not 4097).
+    """
+    out = np.zeros((sizes.shape[0], values.size))
     rows = np.arange(sizes.shape[0])
+    index = np.searchsorted(values, sizes)
     for j in range(sizes.shape[1]):
-        np.add.at(out, (rows, sizes[:, j]), counts[:, j])
-    out[:, 0] = 0.0
+        np.add.at(out, (rows, index[:, j]), counts[:, j])
+    out[:, values == 0] = 0.0
     return out
 
 
@@ -83,19 +89,19 @@ class OSCompute:
         # Cycles of one sub-tile of a x b active PEs reducing u input channels, for every
         # sub-tile shape (a <= Pr, b <= Pc) and distinct c-tile size u; then summed over each
         # candidate's sub-tiles with count matrices (two small matrix products).
-        a = np.arange(pe.rows + 1)
-        b = np.arange(pe.cols + 1)
+        a = np.unique(ys)  # the sub-tile heights and widths that occur (<= Pr, <= Pc)
+        b = np.unique(xs)
         win = _window(a, work.kernel[0], work.stride[0])[:, None] * _window(b, work.kernel[1], work.stride[1])[None]
-        per_channel = np.maximum(work.taps * nz, self.q * win / b_in)  # (Pr+1, Pc+1)
+        per_channel = np.maximum(work.taps * nz, self.q * win / b_in)  # (A, B)
         drain = (a[:, None] * b[None, :]) / b_out
         if work.packed:  # each output channel reduces over its own group's Cg channels
             c_sizes, c_mult = np.array([[work.c_per_group, 0]]), np.array([[1, 0]])
         else:
             c_sizes, c_mult = nest.c.classes()
         sizes, inverse = np.unique(c_sizes, return_inverse=True)
-        block = np.maximum(sizes[:, None, None] * per_channel[None], drain[None])  # (U, Pr+1, Pc+1)
-        rows = _count_matrix(ys, yn, pe.rows)  # (Vy, Pr+1): sub-rows of each height
-        cols = _count_matrix(xs, xn, pe.cols)  # (Vx, Pc+1)
+        block = np.maximum(sizes[:, None, None] * per_channel[None], drain[None])  # (U, A, B)
+        rows = _count_matrix(ys, yn, a)  # (Vy, A): sub-rows of each height
+        cols = _count_matrix(xs, xn, b)  # (Vx, B)
         per_size = rows[None] @ (block @ cols.T)  # (U, Vy, Vx): one output channel
         per_size = per_size.reshape(sizes.size, -1)
         inverse = inverse.reshape(c_sizes.shape)

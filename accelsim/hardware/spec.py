@@ -116,7 +116,7 @@ class PEArray(_Strict):
     mac_bits: int = Field(16, ge=4, le=64, strict=True,
                           description="word width of MACs, activations, weights and partial sums, bits [paper §3]")
     register_file_bytes: int = Field(
-        512, ge=0, strict=True, json_schema_extra=AcceptsUnits(UnitKind.SIZE),
+        512, ge=0, le=1 << 30, strict=True, json_schema_extra=AcceptsUnits(UnitKind.SIZE),
         description="register file per PE, bytes; must hold a dataflow's per-PE state (WS: weight, input, "
                     "partial sum, + the next weight to double-buffer; OS: input, weight, accumulator) [A] "
                     "(Eyeriss: 0.5 KB)")
@@ -154,7 +154,8 @@ class GlobalBuffer(_Strict):
 
 class DRAM(_Strict):
     latency_cycles: int = Field(100, ge=0, le=100000, strict=True, description="DRAM access latency, cycles [paper §3]")
-    bandwidth_bytes_per_s: float = Field(16e9, gt=0, strict=True, json_schema_extra=AcceptsUnits(UnitKind.RATE),
+    bandwidth_bytes_per_s: float = Field(16e9, ge=1e3, le=1e15, strict=True,
+                                         json_schema_extra=AcceptsUnits(UnitKind.RATE),
                                          description="effective DRAM bandwidth, bytes/s; '16GB/s' accepted [paper §3]")
 
     @field_validator("bandwidth_bytes_per_s", mode="before")
@@ -173,11 +174,14 @@ class Sparsity(_Strict):
 class EnergyCosts(_Strict):
     """Energy per 16-bit access, in units of one MAC (Eyeriss's normalised ladder)."""
 
-    mac: float = Field(1.0, ge=0, strict=True, description="one multiply-accumulate, MAC units [Eyeriss]")
-    register_file: float = Field(1.0, ge=0, strict=True, description="one register-file access, MAC units [Eyeriss]")
-    inter_pe: float = Field(2.0, ge=0, strict=True, description="one hop between neighbouring PEs, MAC units [Eyeriss]")
-    global_buffer: float = Field(6.0, ge=0, strict=True, description="one global-buffer access, MAC units [Eyeriss]")
-    dram: float = Field(200.0, ge=0, strict=True, description="one DRAM access, MAC units [Eyeriss]")
+    mac: float = Field(1.0, ge=0, le=1e9, strict=True, description="one multiply-accumulate, MAC units [Eyeriss]")
+    register_file: float = Field(1.0, ge=0, le=1e9, strict=True,
+        description="one register-file access, MAC units [Eyeriss]")
+    inter_pe: float = Field(2.0, ge=0, le=1e9, strict=True,
+        description="one hop between neighbouring PEs, MAC units [Eyeriss]")
+    global_buffer: float = Field(6.0, ge=0, le=1e9, strict=True,
+        description="one global-buffer access, MAC units [Eyeriss]")
+    dram: float = Field(200.0, ge=0, le=1e9, strict=True, description="one DRAM access, MAC units [Eyeriss]")
     scale: float = Field(
         0.216, gt=0, le=10, strict=True,
         description="factor on the on-chip costs (mac, register_file, inter_pe, global_buffer): the paper "
@@ -194,7 +198,8 @@ class ModelOptions(_Strict):
     """The model's assumptions ([A] in design/model.md), each a knob."""
 
     os_output_words_per_cycle: int | None = Field(
-        None, ge=1, strict=True, description="OS drain width, words/cycle; null = Pc (one row per cycle) [A]")
+        None, ge=1, le=1 << 24, strict=True,
+        description="OS drain width, words/cycle; null = Pc (one row per cycle) [A]")
     ws_weight_double_buffer: bool = Field(
         True, strict=True, description="WS loads the next pass's weights while streaming [A]")
     fuse_eltwise: bool = Field(
@@ -205,7 +210,7 @@ class ModelOptions(_Strict):
         1, ge=1, le=4, strict=True, description="words per stored partial sum: 1 = 16 bit, 2 = 32 bit [A]")
     tiling_cost: TilingCost = Field(TilingCost.LEXICOGRAPHIC, description="how tilings are ranked [A]")
     tiling_dram_weight: float = Field(
-        0.0, ge=0, strict=True, description="cycles per DRAM word in the weighted tiling cost [A]")
+        0.0, ge=0, le=1e9, strict=True, description="cycles per DRAM word in the weighted tiling cost [A]")
     tiling_joint_weight: float = Field(
         1.0, ge=0, le=100, strict=True,
         description="weight of the DRAM-access term in the joint tiling cost, cycles/fewest + weight x DRAM "
@@ -264,7 +269,7 @@ class HardwareSpec(_Strict):
     pe_array: PEArray = Field(default_factory=PEArray, description="the PE array")
     global_buffer: GlobalBuffer = Field(default_factory=GlobalBuffer, description="the on-chip global buffer")
     dram: DRAM = Field(default_factory=DRAM, description="off-chip memory behind the DMA engine")
-    clock_hz: float = Field(667e6, gt=0, strict=True, json_schema_extra=AcceptsUnits(UnitKind.FREQUENCY),
+    clock_hz: float = Field(667e6, ge=1e3, le=1e12, strict=True, json_schema_extra=AcceptsUnits(UnitKind.FREQUENCY),
                             description="clock frequency, Hz; '1GHz' accepted; sets DRAM words per cycle; "
                                         "667MHz is fitted to Table 3 [A]")
     sparsity: Sparsity = Field(default_factory=Sparsity, description="weight sparsity exploited by OS mode")

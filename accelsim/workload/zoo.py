@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import accelsim
-from accelsim import atomic
+from accelsim import atomic, limits
 from accelsim.errors import WorkloadError
 from accelsim.workload.graph import LayerGraph, is_graph_path
 
@@ -99,6 +99,42 @@ def effective_overrides(name: str, overrides: Mapping[str, Any]) -> dict[str, An
         out[key] = value
     order = {k: i for i, k in enumerate(_OPTION_ORDER)}
     return dict(sorted(out.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+
+
+def check_size_options(options: Mapping[str, Any], prefix: str = "") -> None:
+    """Refuse option values beyond ``accelsim.limits`` before any work (an export or a simulation).
+
+    ``options`` are constructor options (``depth``, ``width``, ``stem_kernel``, ``groups``,
+    ``num_classes``, ``input_size``); ``prefix`` is ``"--"`` when they came from the command line
+    (the error then names the option as typed: ``--stem`` for ``stem_kernel``).
+
+    Raises:
+        WorkloadError: one line naming the option, the bound and the value.
+    """
+    cli = {"stem_kernel": "stem", "num_classes": "num-classes", "input_size": "image-size"}
+
+    def name(key: str) -> str:
+        return f"{prefix}{cli.get(key, key)}" if prefix else key
+
+    depth = options.get("depth")
+    if isinstance(depth, list | tuple):
+        if len(depth) > limits.MAX_STAGES:
+            raise WorkloadError(f"{name('depth')}: at most {limits.MAX_STAGES} stages; got {len(depth)}")
+        for units in depth:
+            if isinstance(units, int) and units > limits.MAX_UNITS_PER_STAGE:
+                raise WorkloadError(f"{name('depth')}: at most {limits.MAX_UNITS_PER_STAGE:,} units per stage; "
+                                    f"got {units:,}")
+        total = sum(u for u in depth if isinstance(u, int))
+        if total > limits.MAX_UNITS_TOTAL:
+            raise WorkloadError(f"{name('depth')}: at most {limits.MAX_UNITS_TOTAL:,} units in all; got {total:,}")
+    width = options.get("width")
+    if isinstance(width, int | float) and not isinstance(width, bool) and width > limits.MAX_WIDTH:
+        raise WorkloadError(f"{name('width')}: at most {limits.MAX_WIDTH:g}; got {width:g}")
+    for key, bound in (("stem_kernel", limits.MAX_STEM_KERNEL), ("groups", limits.MAX_GROUPS),
+                       ("num_classes", limits.MAX_NUM_CLASSES), ("input_size", limits.MAX_INPUT_SIZE)):
+        value = options.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > bound:
+            raise WorkloadError(f"{name(key)}: at most {bound:,}; got {value:,}")
 
 
 def _format(value: Any) -> str:
@@ -217,6 +253,10 @@ def load_graph(name: str, *, num_classes: int | None = None, input_size: int | N
     for label, value in (("input_size", size), ("num_classes", classes)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise WorkloadError(f"{preset.name}: {label}: expected an integer >= 1; got {value!r}")
+    try:
+        check_size_options({**changed, "input_size": size, "num_classes": classes})
+    except WorkloadError as exc:
+        raise WorkloadError(f"{preset.name}: {exc}") from None
     path = cache_dir() / f"{cache_key(preset.name, changed, size, classes)}.json"
     if use_cache and (path.exists() or path.is_symlink()):
         try:

@@ -20,6 +20,14 @@ AUGMENTS: tuple[str, ...] = ("auto", "rrc", "crop")
 _DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
 
 
+#: Upper bounds on the sizes a user sets, checked before any data is loaded or model built:
+#: far beyond a CPU run (the README's examples use 3-10 epochs, 32-px images, batches of 32),
+#: low enough that no option can ask for unbounded time or memory on its own.
+MAX_COUNTS: dict[str, int] = {"epochs": 10_000, "batch_size": 4096, "image_size": 1024, "num_classes": 100_000,
+                              "max_steps": 10**9}
+MAX_WORKERS = 64
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Hyper-parameters of a training run.
@@ -101,6 +109,10 @@ class TrainConfig:
             optional = name in ("image_size", "num_classes", "max_steps")
             if not (optional and count is None) and (not isinstance(count, int) or count < 1):
                 raise ConfigError(f"{name}: expected an integer >= 1, got {count!r}")
+            if count is not None and isinstance(count, int) and count > MAX_COUNTS[name]:
+                raise ConfigError(f"{name}: at most {MAX_COUNTS[name]:,}, got {count:,}")
+        if isinstance(self.workers, int) and self.workers > MAX_WORKERS:
+            raise ConfigError(f"workers: at most {MAX_WORKERS}, got {self.workers}")
         if self.num_classes == 1:
             raise ConfigError("num_classes: expected at least 2 classes, got 1")
         if not isinstance(self.workers, int) or self.workers < 0:

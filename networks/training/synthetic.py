@@ -138,6 +138,13 @@ def generate(count: int, classes: int, size: int, rng: np.random.Generator) -> t
     return images, labels.astype(np.int64)
 
 
+#: Bounds on the generated set, checked before anything is drawn: images per split, side in
+#: pixels, and the bytes the two splits take as uint8 (3 x size^2 each).
+MAX_IMAGES = 1_000_000
+MAX_SIZE = 1024
+MAX_BYTES = 2 << 30
+
+
 def _int_options(options: dict[str, str]) -> dict[str, int]:
     unknown = sorted(set(options) - set(DEFAULTS))
     if unknown:
@@ -161,6 +168,15 @@ def load(options: dict[str, str], val_fraction: float, split_seed: int) -> DataS
         raise DataError(f"synthetic: size={opts['size']} must be at least 16 pixels")
     if opts["train"] < 2 or opts["val"] < 1:
         raise DataError(f"synthetic: train={opts['train']} must be >= 2 and val={opts['val']} >= 1")
+    if opts["size"] > MAX_SIZE:
+        raise DataError(f"synthetic: size={opts['size']:,} must be at most {MAX_SIZE} pixels")
+    if opts["train"] > MAX_IMAGES or opts["val"] > MAX_IMAGES:
+        raise DataError(f"synthetic: train={opts['train']:,} and val={opts['val']:,} must each be at most "
+                        f"{MAX_IMAGES:,} images")
+    need = (opts["train"] + opts["val"]) * 3 * opts["size"] ** 2  # uint8 images, before any work
+    if need > MAX_BYTES:
+        raise DataError(f"synthetic: train+val={opts['train'] + opts['val']:,} images of {opts['size']} px need "
+                        f"{need / 2**30:.1f} GiB; at most {MAX_BYTES / 2**30:g} GiB")
     splits = []
     for stream, count in enumerate((opts["train"], opts["val"])):
         rng = np.random.default_rng([opts["seed"], stream])
