@@ -434,3 +434,51 @@ def test_training_failure_hides_torch_warnings(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(training, "train", diverging)
     result = runner.invoke(app, ["train", "sqnxt23", "--data", "synthetic", "--epochs", "1"])
     one_error_line(result, "error: training loss is nan")
+
+
+def test_bare_group_prints_help_and_exits_zero() -> None:
+    """`accelsim` and `accelsim hw` alone ask for help: the help text, exit 0 (not a usage box, exit 2)."""
+    for args in ([], ["hw"], ["report"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0 and result.output.startswith("Usage: accelsim") and not result.stderr
+
+
+def test_readme_limits_table_matches_the_code() -> None:
+    """README.md's "Limits on sizes" table states the constants the code checks."""
+    import re
+
+    from accelsim import limits
+    from accelsim.hardware.spec import HardwareSpec
+    from networks.training import config, synthetic
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = re.search(r"<!-- limits-table:begin -->\n(.*?)<!-- limits-table:end -->", readme, re.S).group(1)
+    rows = dict(line.strip("| ").split(" | ") for line in table.strip().splitlines()[2:])
+    mb = 1 << 20
+    pe = HardwareSpec.model_fields["pe_array"].annotation.model_fields["rows"].metadata
+    expected = {
+        "hardware spec file": f"{limits.SPEC_FILE_MAX_BYTES // mb} MB",
+        "YAML nesting": f"{limits.YAML_MAX_DEPTH} levels",
+        "layer-graph JSON file": f"{limits.GRAPH_FILE_MAX_BYTES // mb} MB",
+        "layers in a graph": f"{limits.GRAPH_MAX_LAYERS:,}",
+        "any dimension in a graph file (channels, size, kernel, stride, padding)": f"{limits.MAX_DIMENSION:,}",
+        "`--depth`: stages / units per stage / units in all":
+            f"{limits.MAX_STAGES} / {limits.MAX_UNITS_PER_STAGE:,} / {limits.MAX_UNITS_TOTAL:,}",
+        "`--width`": f"{limits.MAX_WIDTH:g}",
+        "`--stem`": f"{limits.MAX_STEM_KERNEL}",
+        "`--groups`": f"{limits.MAX_GROUPS:,}",
+        "input size (`--image-size`) / classes (`--num-classes`) for a zoo graph":
+            f"{limits.MAX_INPUT_SIZE:,} / {limits.MAX_NUM_CLASSES:,}",
+        "`redistribute` blocks (`--budget blocks=N`, or the base's total)": f"{limits.MAX_REDISTRIBUTE_BLOCKS}",
+        "`pe_array.rows`, `pe_array.cols`": f"{next(m.le for m in pe if hasattr(m, 'le')):,}",
+        "`global_buffer.size_bytes`": "16 GB",
+        "`sweep` grid points": "10,000 (raise with `--max-points`)",
+        "`train`: epochs / batch size / image size / classes / workers":
+            " / ".join(f"{config.MAX_COUNTS[k]:,}" for k in ("epochs", "batch_size", "image_size", "num_classes"))
+            + f" / {config.MAX_WORKERS}",
+        "`synthetic:` images per split / image size / both splits as uint8":
+            f"{synthetic.MAX_IMAGES:,} / {synthetic.MAX_SIZE:,} px / {synthetic.MAX_BYTES >> 30} GB",
+    }
+    assert rows == expected
+    size = HardwareSpec.model_fields["global_buffer"].annotation.model_fields["size_bytes"].metadata
+    assert next(m.le for m in size if hasattr(m, "le")) == 16 << 30

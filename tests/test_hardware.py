@@ -373,7 +373,7 @@ def test_parse_value_reads_yaml_scalars() -> None:
     PAPER_8X8,
     PAPER_16X16,
     PAPER_16X16.with_changes({"name": "no", "description": 'a "quoted": §3 text\nsecond line',
-                              "global_buffer.port_width_words": 7, "dataflows": ["os"], "clock_hz": 1.5e-3,
+                              "global_buffer.port_width_words": 7, "dataflows": ["os"], "clock_hz": 1.5e3,
                               "model.tiling_cost": "weighted"}),
 ])
 def test_spec_to_yaml_round_trips(spec: HardwareSpec) -> None:

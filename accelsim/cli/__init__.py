@@ -42,9 +42,9 @@ class OneLineErrors(TyperGroup):
             with warnings.catch_warnings():
                 warnings.showwarning = _one_line_warning
                 code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except NoArgsIsHelpError as exc:  # bare `accelsim`: the help text is the answer
-            exc.show()
-            sys.exit(exc.exit_code)
+        except NoArgsIsHelpError as exc:  # bare `accelsim` or `accelsim hw`: the help text is the answer
+            typer.echo(exc.format_message())
+            sys.exit(0)
         except ClickException as exc:
             sys.stderr.write(f"{usage_error_line(exc)}\n")
             sys.exit(EXIT_USAGE)

@@ -119,8 +119,9 @@ def _walk(node: yaml.Node, prefix: str, lines: dict[str, int], paths: dict[int, 
 
 def _parse_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
     """The document's data and the line of each dotted path; one-line SpecError on bad YAML."""
-    loader = SpecLoader(text)
+    loader: SpecLoader | None = None
     try:
+        loader = SpecLoader(text)  # reads the first chunk: a non-printable character fails here
         node = loader.get_single_node()
         if node is None:
             return None, {}
@@ -142,7 +143,8 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
     except yaml.YAMLError as exc:
         raise SpecError(f"{source}: invalid YAML: {' '.join(str(exc).split())}") from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def parse_value(text: str) -> Any:
