@@ -22,10 +22,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import glob
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,29 +77,59 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", *, encoding: str 
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_open: mode must be 'w' or 'wb', got {mode!r}")
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        file_mode = target.stat().st_mode & 0o7777
-    except OSError:
-        file_mode = 0o666 & ~_umask()  # what a plain open() would give
-    remove_stale_temporaries(target.parent, target.name)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=TMP_SUFFIX, dir=target.parent)
+    with _naming(target):
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError as exc:  # an ancestor is a file: name the output and the culprit
+            raise NotADirectoryError(errno.ENOTDIR, f"{exc.filename or target.parent} is a file, not a folder",
+                                     str(target)) from None
+        try:
+            info = target.stat()
+        except FileNotFoundError:
+            info = None
+        if info is not None and not stat.S_ISREG(info.st_mode):
+            # renaming over a device, FIFO or folder would replace it (as root, /dev/full itself)
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise OSError(errno.EEXIST, f"{kind}; outputs are written to regular files", str(target))
+        file_mode = info.st_mode & 0o7777 if info is not None else 0o666 & ~_umask()  # as a plain open() would
+        remove_stale_temporaries(target.parent, target.name)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=TMP_SUFFIX,
+                                        dir=target.parent)
     tmp = Path(tmp_name)
     try:
         text = {} if "b" in mode else {"encoding": encoding, "newline": newline}
         with os.fdopen(fd, mode, **text) as handle:
             yield handle
-            handle.flush()
-            if fsync:
-                os.fsync(handle.fileno())
-        os.chmod(tmp, file_mode)
-        os.replace(tmp, target)
-    except BaseException:
+            with _naming(target):
+                handle.flush()
+                if fsync:
+                    os.fsync(handle.fileno())
+        with _naming(target):
+            os.chmod(tmp, file_mode)
+            os.replace(tmp, target)
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, OSError) and (exc.filename is None or str(exc.filename) == str(tmp)):
+            raise _named(exc, target) from None  # a full disk names the output, not the temporary file
         raise
     if fsync:
         fsync_dir(target.parent)
+
+
+def _named(exc: OSError, target: Path) -> OSError:
+    """``exc`` naming ``target`` (ENOSPC, EIO from a write carry no file name, or the temporary's)."""
+    return type(exc)(exc.errno, exc.strerror or str(exc), str(target))
+
+
+@contextlib.contextmanager
+def _naming(target: Path) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None or Path(str(exc.filename)).name.startswith(f".{target.name}."):
+            raise _named(exc, target) from None
+        raise
 
 
 def write_text(path: str | os.PathLike[str], text: str, *, fsync: bool = True) -> Path:

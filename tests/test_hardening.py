@@ -482,3 +482,30 @@ def test_readme_limits_table_matches_the_code() -> None:
     assert rows == expected
     size = HardwareSpec.model_fields["global_buffer"].annotation.model_fields["size_bytes"].metadata
     assert next(m.le for m in size if hasattr(m, "le")) == 16 << 30
+
+
+# ---- I/O errors name the file ----------------------------------------------------------------------
+@pytest.mark.parametrize(("code", "text"), [(28, "No space left on device"), (5, "Input/output error")])
+def test_write_errors_name_the_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, text: str) -> None:
+    """A full disk (or EIO) surfaces in write/fsync with no file name: the error names the output."""
+    import accelsim.atomic as atomic
+
+    def failing(fd: int) -> None:
+        raise OSError(code, text)
+
+    monkeypatch.setattr(atomic.os, "fsync", failing)
+    out = tmp_path / "layers.csv"
+    one_error_line(runner.invoke(app, ["run", "tinydarknet", "--csv", str(out)]), f"error: {out}: {text}")
+    assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_output_onto_a_device_or_through_a_file(tmp_path: Path) -> None:
+    """Renaming over /dev/full would replace the device node (as root): refused, naming it."""
+    one_error_line(runner.invoke(app, ["run", "tinydarknet", "--csv", "/dev/full"]),
+                   "error: /dev/full: not a regular file; outputs are written to regular files")
+    assert Path("/dev/full").is_char_device()
+    (tmp_path / "afile").write_text("")
+    out = tmp_path / "afile" / "x.csv"
+    one_error_line(runner.invoke(app, ["run", "tinydarknet", "--csv", str(out)]),
+                   f"error: {out}: {tmp_path / 'afile'} is a file, not a folder")
+    one_error_line(runner.invoke(app, ["export", "tinydarknet", "-o", str(tmp_path) + "/"]), str(tmp_path))

@@ -32,11 +32,8 @@ class OneLineErrors(TyperGroup):
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        try:  # typer >= 0.25 carries its own copy of click
-            from typer._click.exceptions import ClickException, NoArgsIsHelpError
-        except ImportError:  # pragma: no cover - older typer over click
-            from click.exceptions import ClickException, NoArgsIsHelpError
         from typer import Abort
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer's own copy of click
 
         try:
             with warnings.catch_warnings():
