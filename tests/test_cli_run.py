@@ -98,3 +98,15 @@ def test_bad_input_exits_2_with_one_line(args, message) -> None:
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert message in lines[0]
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["mobilenet", "--depth", "1,1"], "error: MobileNet: has no option 'depth' (--depth is for SqueezeNext networks); "
+                                      "its options: width_multiplier\n"),
+    (["alexnet", "--stem", "5"], "error: AlexNet: has no option 'stem_kernel' (--stem is for SqueezeNext networks); "
+                                 "its options: none\n"),
+])
+def test_a_squeezenext_option_on_another_family_is_one_plain_line(args, message):
+    # issue 13: this leaked "MobileNetV1.__init__() got an unexpected keyword argument 'depth'"
+    result = CliRunner().invoke(app, ["run", *args])
+    assert result.exit_code == 2 and result.stderr == message

@@ -392,6 +392,12 @@ def test_checkpoint_contents_and_evaluate(tmp_path: Path) -> None:
     assert len(saved["history"]) == 1 and set(saved["optimizer_state"]) == {"state", "param_groups"}
     metrics = evaluate_checkpoint(ckpt)
     assert result.final is not None and metrics == result.final.val
+    # issue 13: a 4-class checkpoint on 3- or 10-class data is refused, not scored
+    for classes in (3, 10):
+        other = f"synthetic:classes={classes},size=32,train=32,val=32"
+        with pytest.raises(DataError, match=rf"^{other},seed=0: has {classes} classes; the checkpoint was trained "
+                                            r"on 4 \(4 outputs\), so its scores would mean nothing here$"):
+            evaluate_checkpoint(ckpt, other)
     with pytest.raises(CheckpointError, match="config.lr is 0.05 in the checkpoint, got 0.1"):
         train(resume=ckpt, config=TrainConfig.from_dict({**opts["config"], "lr": 0.1}))
     with pytest.raises(CheckpointError, match="not 1.0-SqNxt-23v5"):

@@ -80,6 +80,11 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+#: The command-line flag of each SqueezeNext constructor option (for error messages).
+_CLI_FLAGS = {"width": "--width", "depth": "--depth", "stem_kernel": "--stem", "first_unit": "--first-unit",
+              "groups": "--groups"}
+
+
 def effective_overrides(name: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
     """The overrides that change preset ``name``'s options (an override equal to the preset's value is dropped).
 
@@ -90,6 +95,11 @@ def effective_overrides(name: str, overrides: Mapping[str, Any]) -> dict[str, An
     for key, value in overrides.items():
         if value is None:
             continue
+        if key not in preset.options:
+            flag = _CLI_FLAGS.get(key)
+            hint = f" ({flag} is for SqueezeNext networks)" if flag and preset.family != "squeezenext" else ""
+            raise WorkloadError(f"{preset.name}: has no option {key!r}{hint}; its options: "
+                                f"{', '.join(preset.options) or 'none'}")
         if key == "depth" and isinstance(value, list | tuple):
             value = tuple(value)
         elif key == "width" and isinstance(value, int) and not isinstance(value, bool):

@@ -243,7 +243,8 @@ def evaluate_checkpoint(
 
     Raises:
         CheckpointError: Unreadable checkpoint, or one of a custom module.
-        DataError: The data has more classes than the network has outputs.
+        DataError: The data's class count differs from that of the data the checkpoint was
+            trained on (or exceeds the network's outputs).
     """
     ckpt = checkpoint if isinstance(checkpoint, dict) else load_checkpoint(checkpoint)
     opts = ckpt["options"]
@@ -256,8 +257,10 @@ def evaluate_checkpoint(
         raise CheckpointError(f"model state does not fit {opts['network']} ({one_line(exc)})") from exc
     config = TrainConfig.from_dict(opts["config"])
     splits = _load(opts["data"] if data is None else data, config.val_fraction)
-    if splits.num_classes > opts["num_classes"]:
-        raise DataError(f"{splits.source}: has {splits.num_classes} classes; the network has {opts['num_classes']}")
+    trained = len(opts.get("class_names") or ()) or opts["num_classes"]
+    if splits.num_classes != trained or splits.num_classes > opts["num_classes"]:
+        raise DataError(f"{splits.source}: has {splits.num_classes} classes; the checkpoint was trained on {trained} "
+                        f"({opts['num_classes']} outputs), so its scores would mean nothing here")
     return evaluate(
         model,
         splits,
