@@ -127,7 +127,7 @@ def test_export_table_without_output() -> None:
     (["export", "sqnxt23", "--stem", "4"], "--stem: expected an odd kernel size >= 1"),
     (["export", "sqnxt23", "--first-unit", "sideways"], "--first-unit: expected 'parallel' or 'serial'"),
     (["export", "sqnxt23", "--width", "0.3"], "1.0-SqNxt-23: width: 32*width must be an integer divisible by 4"),
-    (["export", "alexnet", "--width", "2"], "AlexNet: AlexNet.__init__() got an unexpected keyword argument"),
+    (["export", "alexnet", "--width", "2"], "AlexNet: has no option 'width' (--width is for SqueezeNext networks)"),
 ])
 def test_bad_input_is_one_line_exit_2(args: list[str], start: str) -> None:
     assert_usage_error(run(*args), start)

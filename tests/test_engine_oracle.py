@@ -10,6 +10,7 @@ walker counts; the analytical footprint must bound every tile the walker sees.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from accelsim.engine.base import _evaluator
 from accelsim.engine.timing import layer_cycles
 from accelsim.hardware.spec import REFERENCE, Dataflow, HardwareSpec
 from accelsim.mapping import LOOP_ORDERS, CandidateTable, Objective, search
+from accelsim.mapping.search import Evaluation
 from accelsim.workload.layer import Layer
 
 SPEC = HardwareSpec().with_changes({**REFERENCE, "pe_array.rows": 2, "pe_array.cols": 3})
@@ -170,10 +172,31 @@ def test_pruned_search_loses_nothing(buffer) -> None:
 
 
 def test_search_is_formula_free_and_deterministic() -> None:
-    """search() with the engine's evaluator returns the same winner on every call."""
+    """search() ranks whatever prices the evaluator hands it and nothing else: with made-up
+    prices (no relation to any tile size) it returns their lexicographic argmin by brute force
+    (cycles in whole cycles, then DRAM words, then compute cycles, then the lowest index), and
+    the same winner on every call. The engine's own evaluator gives the same answer as a
+    brute-force argmin over its prices too."""
+    rng = np.random.default_rng(7)
+    table = CandidateTable((np.array([8, 4, 2, 1]), np.array([3, 1]), np.array([5, 2, 1]), np.array([4, 1])))
+    for trial in range(20):
+        n = table.size
+        cycles = rng.integers(100, 104, n).astype(float) + rng.choice([0.0, 0.3], n)  # many whole-cycle ties
+        cycles[rng.choice(n, 5, replace=False)] = np.inf  # infeasible candidates never win
+        dram = rng.integers(10, 13, n).astype(float)
+        compute = rng.integers(50, 52, n).astype(float)
+        made_up = Evaluation(np.arange(n), cycles, dram, compute)
+        feasible = [i for i in range(n) if np.isfinite(cycles[i])]
+        expected = min(feasible, key=lambda i: (math.ceil(cycles[i] - 1e-6), dram[i], compute[i], i))
+        picks = {search(table, lambda _t, ev=made_up: ev, Objective()).index for _ in range(3)}
+        assert picks == {expected}, f"trial {trial}"
+    # the engine's evaluator: the winner is the brute-force argmin of the prices it returned
     work = build_work(conv(*CONVS[2]), SPEC)
     nest = LoopNest(work, MODELS[Dataflow.WS].candidate_tiles(work, SPEC), 1)
-    compute = MODELS[Dataflow.WS].compute_model(nest, SPEC)
-    table = CandidateTable((nest.k.tile, nest.c.tile, nest.y.tile, nest.x.tile))
-    picks = {search(table, _evaluator(nest, compute, SPEC), Objective()).index for _ in range(3)}
-    assert len(picks) == 1
+    compute_model = MODELS[Dataflow.WS].compute_model(nest, SPEC)
+    engine_table = CandidateTable((nest.k.tile, nest.c.tile, nest.y.tile, nest.x.tile))
+    ev = _evaluator(nest, compute_model, SPEC)(engine_table)
+    best = min((i for i in range(len(ev)) if np.isfinite(ev.cycles[i])),
+               key=lambda i: (math.ceil(ev.cycles[i] - 1e-6), ev.dram_words[i], ev.compute_cycles[i], ev.index[i]))
+    picks = {search(engine_table, _evaluator(nest, compute_model, SPEC), Objective()).index for _ in range(3)}
+    assert picks == {int(ev.index[best])}

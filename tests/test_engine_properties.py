@@ -132,15 +132,26 @@ def test_more_sparsity_is_never_slower_in_os(layer, spec, extra) -> None:
 @SETTINGS
 @given(layers(), specs())
 def test_energy_is_counts_times_costs_and_positive(layer, spec) -> None:
+    """Each level's energy is its access count x its cost x the scale, the total their sum, and
+    the counts are those the layer's shape fixes independently of any tiling: one MAC per
+    multiply-accumulate (x (1 - sparsity) in OS, which skips zero weights; pure MACs from the
+    layer's shape), and DRAM at least every weight and every output once."""
     from accelsim.simulation import simulate_layer
 
     assume(map_best(MODELS[Dataflow.WS], build_work(layer, spec), spec, Objective()) is not None)
     r = simulate_layer(layer, spec)
     costs = spec.energy
     # the calibrated scale applies on chip only; DRAM has its own factor (energy.dram_scale)
-    expected = costs.scale * sum(getattr(r.counts, lvl) * getattr(costs, lvl)
-                                 for lvl in ("mac", "register_file", "inter_pe", "global_buffer")) \
-        + costs.dram_scale * r.counts.dram * costs.dram
-    assert r.energy.total == pytest.approx(expected, rel=1e-12)
+    levels = ("mac", "register_file", "inter_pe", "global_buffer", "dram")
+    for lvl in levels:
+        scale = costs.dram_scale if lvl == "dram" else costs.scale
+        assert getattr(r.energy, lvl) == pytest.approx(getattr(r.counts, lvl) * getattr(costs, lvl) * scale,
+                                                       rel=1e-12), lvl
+    assert r.energy.total == pytest.approx(sum(getattr(r.energy, lvl) for lvl in levels), rel=1e-12)
     assert r.counts.dram == r.dram_words
-    assert r.energy.mac >= layer.macs * (1 - spec.sparsity.weight_sparsity) * costs.mac * costs.scale - 1e-6
+    c, h, w = layer.in_shape
+    k, ho, wo = layer.out_shape
+    pure_macs = k * ho * wo * (c // layer.groups) * layer.kernel[0] * layer.kernel[1]
+    kept = 1 - spec.sparsity.weight_sparsity if r.dataflow is Dataflow.OS else 1.0
+    assert r.counts.mac == pytest.approx(pure_macs * kept, rel=1e-12)
+    assert r.dram_words >= k * (c // layer.groups) * layer.kernel[0] * layer.kernel[1] + k * ho * wo

@@ -157,7 +157,7 @@ def test_variant_name() -> None:
     ("sqnxt23", {"depth": (0, 4, 14, 1)}, "1.0-SqNxt-23: depth entries: expected an integer >= 1, got 0"),
     ("sqnxt23", {"width": -1.0}, "1.0-SqNxt-23: width: expected a finite number > 0, got -1.0"),
     ("sqnxt23", {"input_size": 0}, "1.0-SqNxt-23: input_size: expected an integer >= 1; got 0"),
-    ("alexnet", {"width": 2.0}, "AlexNet: AlexNet.__init__() got an unexpected keyword argument 'width'; "
+    ("alexnet", {"width": 2.0}, "AlexNet: has no option 'width' (--width is for SqueezeNext networks); "
                                 "its options: none"),
 ])
 def test_bad_requests_are_one_line_workload_errors(cache: Path, name: str, options: dict, message: str) -> None:
