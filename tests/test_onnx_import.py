@@ -338,3 +338,49 @@ def test_cli_report_breakdown_and_sweep_take_an_onnx_file(files: dict[str, str],
     swept = runner.invoke(app, ["sweep", files["symbolic"], "--input-shape", "3,9,13", "--pe", "8x8,16x16", "--json"])
     assert swept.exit_code == 0, swept.output
     assert json.loads(swept.output)["networks"] == ["symbolic"]
+
+
+def _layer(kind: LayerKind, in_shape: tuple[int, int, int], out_shape: tuple[int, int, int], **fields: object):
+    from accelsim.workload.layer import Layer
+
+    return Layer(name="l", kind=kind, inputs=("data",), in_shape=in_shape, out_shape=out_shape, **fields)
+
+
+def test_engine_prices_resize_and_transpose_as_the_data_they_move() -> None:
+    """Hand counts: nearest x2 on 4x8x8 reads 256 words and writes 4*16*16 = 1,024 (one tile fits 128 KB), no
+    arithmetic; bilinear does 4 MACs per output (4,096 ops); a transpose of 4x8x8 reads and writes 256 each."""
+    from accelsim.engine import build_work
+    from accelsim.hardware.spec import PAPER_16X16
+    from accelsim.simulation import simulate_layer
+
+    near = _layer(LayerKind.RESIZE, (4, 8, 8), (4, 16, 16), mode="nearest")
+    bil = _layer(LayerKind.RESIZE, (4, 8, 8), (4, 16, 16), mode="bilinear")
+    perm = _layer(LayerKind.TRANSPOSE, (4, 8, 8), (8, 8, 4))
+    view = _layer(LayerKind.RESHAPE, (4, 8, 8), (256, 1, 1))
+    assert build_work(near, PAPER_16X16).ops == 0 and build_work(bil, PAPER_16X16).ops == 4096
+    for layer in (near, bil):
+        assert simulate_layer(layer).dram_words == 256 + 1024
+    assert simulate_layer(perm).dram_words == 512
+    assert simulate_layer(view).cycles == 0 and simulate_layer(view).dram_words == 0
+    down = _layer(LayerKind.RESIZE, (4, 8, 8), (4, 4, 4), mode="nearest")  # stride-2 subsample: reads 4*4*4
+    assert simulate_layer(down).dram_words == 64 + 64
+
+
+def test_engine_decomposes_dilated_and_transposed_convs() -> None:
+    """Dilation 2 on 4x8x8 (pad 2, k 3): 4 phases of a dense 3x3 conv on 4x4 sub-maps with pad 1.
+    ConvTranspose k4 s2 p1, 16x8x8 -> 8x16x16: 4 phases of a dense 2x2 conv on the 8x8 input, each
+    writing 8x8 outputs; the phases' weights add up to the layer's 16*8*16 = 2,048."""
+    from accelsim.engine import build_work
+    from accelsim.hardware.spec import PAPER_16X16
+
+    atrous = _layer(LayerKind.CONV, (4, 8, 8), (6, 8, 8), kernel=(3, 3), padding=(2, 2), dilation=(2, 2))
+    work = build_work(atrous, PAPER_16X16)
+    assert (work.reps, work.in_hw, work.out_hw, work.kernel, work.padding) == (4, (4, 4), (4, 4), (3, 3), (1, 1))
+    assert work.reps * work.k_per_group * work.out_hw[0] * work.out_hw[1] * work.c_per_group * 9 == atrous.macs
+    deconv = _layer(LayerKind.DECONV, (16, 8, 8), (8, 16, 16), kernel=(4, 4), stride=(2, 2), padding=(1, 1))
+    work = build_work(deconv, PAPER_16X16)
+    assert (work.reps, work.in_hw, work.out_hw, work.kernel, work.stride) == (4, (8, 8), (8, 8), (2, 2), (1, 1))
+    assert work.reps * work.weight_words == deconv.weights == 2048
+    assert work.reps * work.out_words == 8 * 16 * 16
+    with pytest.raises(WorkloadError, match="dilation is modelled for stride-1 convolutions only"):
+        _layer(LayerKind.CONV, (4, 8, 8), (6, 3, 3), kernel=(3, 3), stride=(2, 2), dilation=(2, 2))

@@ -25,7 +25,9 @@ Layer kinds that map onto these works (the argument for each is physical, not a 
   input rows ``= r - p (mod d)``, so the layer is ``d_h * d_w`` dense convs with the same
   kernel on ``ceil(H / d)``-row sub-maps (space-to-batch, as TensorFlow runs atrous conv);
   ``reps`` multiplies by ``d_h * d_w``. Exact when ``d`` divides the map; else the phases are
-  rounded up to the largest one.
+  rounded up to the largest one. Phases run back to back like groups, so each phase fetches
+  the (shared) weights again: an upper bound on weight traffic, tight when the weights are
+  small next to the maps (the atrous layers of segmentation heads).
 * **transposed conv** (stride ``s``): each of the ``s_h * s_w`` output phases is a dense conv
   of kernel ``ceil(k / s)`` over the input map (sub-pixel decomposition, Shi et al. 2016), so
   no MAC is spent on the zeros a naive zero-insertion would multiply. Exact when ``s``
