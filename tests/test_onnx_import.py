@@ -384,3 +384,9 @@ def test_engine_decomposes_dilated_and_transposed_convs() -> None:
     assert work.reps * work.out_words == 8 * 16 * 16
     with pytest.raises(WorkloadError, match="dilation is modelled for stride-1 convolutions only"):
         _layer(LayerKind.CONV, (4, 8, 8), (6, 3, 3), kernel=(3, 3), stride=(2, 2), dilation=(2, 2))
+
+
+def test_cli_redistribute_refuses_a_file_on_one_line(files: dict[str, str]) -> None:
+    result = CliRunner().invoke(app, ["redistribute", files["symbolic"]])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "redistribute searches a SqueezeNext preset's blocks per stage" in result.output

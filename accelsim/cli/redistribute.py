@@ -168,6 +168,9 @@ def redistribute(
     from accelsim.codesign import redistribute as search
     from accelsim.codesign.train import TrainingPlan
 
+    if network.lower().endswith((".onnx", ".json")):
+        fail(f"{network}: redistribute searches a SqueezeNext preset's blocks per stage, and a file's network "
+             "has fixed stages; give a preset (e.g. sqnxt23v5), or simulate the file with accelsim run")
     if objective not in {o.value for o in Objective}:
         fail(f"--objective: expected one of {', '.join(o.value for o in Objective)}; got {objective!r}")
     if top is not None and top < 1:
