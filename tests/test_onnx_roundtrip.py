@@ -185,3 +185,22 @@ def test_new_torch_ops_agree_across_both_paths(tmp_path) -> None:
     a = simulate_graph(direct, PAPER_16X16, cache=SimCache())
     b = simulate_graph(imported, PAPER_16X16, cache=SimCache())
     assert (a.cycles, a.energy) == (b.cycles, b.energy)
+
+
+def test_activations_agree_across_both_paths(tmp_path) -> None:
+    """torch writes SiLU as Sigmoid + Mul(x, .), ReLU6 as Clip(0, 6), Hardswish/Hardsigmoid/ELU/LeakyReLU as
+    their ONNX ops; each folds into its conv under the same name on both paths."""
+    from torch import nn
+
+    from accelsim.workload.export import export_module, export_onnx
+
+    acts = [nn.SiLU(), nn.ReLU6(), nn.Hardswish(), nn.Hardsigmoid(), nn.ELU(), nn.LeakyReLU(0.2), nn.Tanh(),
+            nn.Sigmoid()]
+    module = nn.Sequential(*(m for act in acts for m in (nn.Conv2d(4, 4, 3, padding=1), act)))
+    direct = export_module(module, (4, 6, 6))
+    path = tmp_path / "acts.onnx"
+    export_onnx(module, path, (4, 6, 6))
+    imported = import_onnx(path)
+    names = ["silu", "relu6", "hardswish", "hardsigmoid", "elu", "leaky0.2", "tanh", "sigmoid"]
+    assert [layer.act for layer in direct.layers()] == [layer.act for layer in imported.layers()] == names
+    assert _structure(imported) == _structure(direct)

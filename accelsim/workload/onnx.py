@@ -146,6 +146,11 @@ class _Importer:
         self.layers = ops.Drafts()
         self.users: Counter[str] = Counter(i for n in self.graph.node for i in n.input if i)
         self.users.update(o.name for o in self.graph.output)
+        self.readers: dict[str, list[onnx.NodeProto]] = {}
+        for n in self.graph.node:
+            for i in dict.fromkeys(n.input):
+                self.readers.setdefault(i, []).append(n)
+        self.silu: dict[str, _Tensor] = {}  # Sigmoid output -> its input, when Mul(x, Sigmoid(x)) follows
         self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
         self.input_shape = self._data_input(input_shape)
 
@@ -493,7 +498,21 @@ class _Importer:
                                 "broadcasting is not supported")
         return self._new(node, LayerKind.ADD, tensors, tensors[0].dims)
 
+    def _op_Sigmoid(self, node: onnx.NodeProto, where: str, args: list[Any], a: dict[str, Any]) -> _Tensor:
+        """A Sigmoid whose only reader is ``Mul(x, Sigmoid(x))`` is half of a SiLU (how torch exports nn.SiLU)."""
+        x = self._tensor(where, args[0])
+        readers = self.readers.get(node.output[0], [])
+        if (len(readers) == 1 and readers[0].op_type == "Mul" and set(readers[0].input) == {x.token, node.output[0]}
+                and self.users[x.token] == 2 and self.users[node.output[0]] == 1):
+            self.silu[node.output[0]] = x
+            return _Tensor(x.dims, x.layer, node.output[0])
+        return self._act(node, where, args, "sigmoid")
+
     def _op_Mul(self, node: onnx.NodeProto, where: str, args: list[Any], a: dict[str, Any]) -> _Tensor:
+        gate = next((self.silu[t.token] for t in args if isinstance(t, _Tensor) and t.token in self.silu), None)
+        if gate is not None:  # x * sigmoid(x): one folded activation; x's two readers are this one op
+            self.layers.fold(where, gate.layer, gate.token, 1, node.output[0], "act", "silu")
+            return _Tensor(gate.dims, gate.layer, node.output[0])
         if all(isinstance(t, _Tensor) for t in args):
             raise WorkloadError(f"{self.where}: node {node.name!r}: unsupported op Mul of two tensors (gating); "
                                 f"supported: {SUPPORTED}")
