@@ -79,9 +79,7 @@ def array_words_per_cycle(spec, dataflow: str) -> dict[str, int]:
     rows, cols = spec.pe_array.rows, spec.pe_array.cols
     if dataflow == "ws":
         return {"I1": rows, "I2": cols, "O": cols}
-    inputs = getattr(spec.model, "os_input_words_per_cycle", None) or rows * cols
-    outputs = getattr(spec.model, "os_output_words_per_cycle", None) or cols
-    return {"I1": int(inputs), "I2": 1, "O": int(outputs)}
+    return {"I1": int(spec.os_input_width), "I2": 1, "O": int(spec.os_output_width)}
 
 
 def zigzag_accelerator(spec, dataflow: str) -> dict:
@@ -93,7 +91,7 @@ def zigzag_accelerator(spec, dataflow: str) -> dict:
     ports are as wide as DRAM, which bounds them anyway.
     """
     rows, cols = spec.pe_array.rows, spec.pe_array.cols
-    dram_bits = int(round(spec.dram.bandwidth_bytes_per_s / spec.clock_hz * 8))
+    dram_bits = int(round(spec.dram_words_per_cycle * 16))
     widths = array_words_per_cycle(spec, dataflow)
     energy = spec.energy
     stationary = "I2" if dataflow == "ws" else "O"
