@@ -28,7 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 #: import name -> distribution name, where they differ
-DISTRIBUTION = {"yaml": "pyyaml", "PIL": "pillow", "sklearn": "scikit-learn", "pydantic_core": "pydantic"}
+# import name -> the declared requirement that brings it (distributed comes with dask[distributed])
+DISTRIBUTION = {"yaml": "pyyaml", "PIL": "pillow", "sklearn": "scikit-learn", "pydantic_core": "pydantic",
+                "distributed": "dask"}
 
 
 def _code_files() -> list[Path]:

@@ -38,7 +38,7 @@ from accelsim.errors import InfeasibleError, SpecError, WorkloadError
 from accelsim.execution import as_executor
 from accelsim.hardware.area import AreaBreakdown, area_of, flat_area
 from accelsim.hardware.load import format_frequency, format_rate, parse_value
-from accelsim.hardware.overrides import base_spec, resolve_field_path
+from accelsim.hardware.overrides import base_spec, relabel, resolve_field_path
 from accelsim.hardware.spec import AcceptsUnits, HardwareSpec, UnitKind
 from accelsim.units import format_bytes, parse_array
 from accelsim.workload.graph import LayerGraph
@@ -347,6 +347,15 @@ def _graph(network: str | LayerGraph, options: Mapping[str, Any], input_shape: S
     return resolve(network, input_shape, **options)
 
 
+def _option(key: str, label: str) -> str:
+    """The command-line override that sets axis ``key`` to ``label``."""
+    if key == "pe":
+        return f"--pe {label}"
+    if key == "global_buffer.size_bytes":
+        return f"--buffer {label}"
+    return f"--set {key}={label}"
+
+
 def build_grid(base: HardwareSpec, axes: Sequence[Axis]) -> list[tuple[tuple[int, ...], HardwareSpec]]:
     """Every point's (value indices, validated spec), in product order; fails on the first invalid one."""
     grid = []
@@ -359,7 +368,10 @@ def build_grid(base: HardwareSpec, axes: Sequence[Axis]) -> list[tuple[tuple[int
         except SpecError as exc:
             where = ", ".join(f"{a.key}={a.labels[i]}" for a, i in zip(axes, combo, strict=True))
             raise SpecError(f"sweep point {where}: {exc}") from exc
-        grid.append((combo, spec))
+        # labelled as the same overrides on the command line would be (a changed paper config is
+        # no longer named after it), so a point's spec equals `accelsim run`'s for those options
+        options = [_option(a.key, a.labels[i]) for a, i in zip(axes, combo, strict=True)]
+        grid.append((combo, relabel(base, spec, options)))
     return grid
 
 

@@ -189,10 +189,10 @@ def resolve_hardware(hw: str | Path | HardwareSpec | None = None, pe: str | None
     for item in sets:
         spec = apply_set(spec, item)
         changes.append(f"--set {item}")
-    return _relabel(base, spec, changes)
+    return relabel(base, spec, changes)
 
 
-def _relabel(base: HardwareSpec, spec: HardwareSpec, changes: list[str]) -> HardwareSpec:
+def relabel(base: HardwareSpec, spec: HardwareSpec, changes: list[str]) -> HardwareSpec:
     """A spec that overrides changed claims no paper configuration it is not: one that now *is* a
     paper configuration takes that configuration's name; a changed paper configuration becomes
     ``custom``, with the overrides in its description. A name given with ``--set name=...`` and
