@@ -11,7 +11,6 @@ from __future__ import annotations
 from accelsim.hardware.spec import EnergyCosts
 from accelsim.results import LEVELS, AccessCounts, EnergyBreakdown
 
-
 #: Levels inside the accelerator: the costs the paper "slightly modified considering the
 #: architecture of the reference accelerator" (section 3). DRAM is off-chip.
 ON_CHIP = ("mac", "register_file", "inter_pe", "global_buffer")

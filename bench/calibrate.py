@@ -20,7 +20,6 @@ from accelsim.hardware import PAPER_CONFIGS, REFERENCE
 from accelsim.paper import CONFIG_8x8, CONFIG_16x16
 from accelsim.simulation import simulate_graph
 
-
 GRID = {
     "clock_hz": [5e8, 6e8, 6.67e8, 7.5e8, 8e8, 1e9],
     "global_buffer.read_ports": [2, 4, 8],

@@ -59,7 +59,8 @@ def test_chain_intermediate_write_and_read_disappear() -> None:
     On:  a's 512-word output stays in the buffer (its only consumer b runs next; 512 words
          next to tiny tiles): a = 256 + 32 = 288, b = 32 + 256 = 288.  Total 576 = 1600 - 2*512.
     Cycles (single buffer, one tile: compute + words/8 + 100 per DMA transfer, one transfer per
-    tensor moved: off 3 (input, weights, output), on 2 (the resident one moves no transfer). Both layers run OS (sigma 0.4; 1x1
+    tensor moved: off 3 (input, weights, output), on 2 (the resident one moves no transfer). Both
+    layers run OS (sigma 0.4; 1x1
     so a zero weight also spares its input: q = 0.6; an 8x8 sub-tile's window is 64 words):
       a: per output channel max(4 * max(0.6, 0.6*64/256), 64/16 drain) = 4; 8 channels + Pr
          fill 16 -> 48 compute (WS: max(64,16) + 2*16 + 16 - 1 = 111 is slower);

@@ -1,7 +1,8 @@
 """``accelsim codesign``: search a hardware grid and a network space together; best designs, Pareto front.
 
     accelsim codesign sqnxt23v2 --pe 8x8,16x16 --buffer 32KB,128KB --width 1.0,2.0 --budget blocks=21
-    accelsim codesign sqnxt23v2 --pe 8x8,12x12,16x16 --vary area.technology_nm=22,45,65 --budget 'area<=2mm2' --objective edap
+    accelsim codesign sqnxt23v2 --pe 8x8,12x12,16x16 --vary area.technology_nm=22,45,65 \
+        --budget 'area<=2mm2' --objective edap
     accelsim codesign sqnxt23 sqnxt23v5 squeezenet --pe 8x8,16x16 --json --csv all.csv --plot front.png
 
 A thin wrapper over :func:`accelsim.codesign.codesign`; the tables, JSON, CSV and plot are

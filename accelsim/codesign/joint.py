@@ -668,7 +668,7 @@ def _references(result: CodesignResult, composer: Composer) -> tuple[Reference, 
     i, j = np.divmod(idx, m)
     c, e, a, p = flat_cycles[idx], flat_energy[idx], result.area[j], result.params[i]
     out = []
-    for r, (row, graph) in enumerate(zip(rows, graphs, strict=True)):
+    for r, (row, _graph) in enumerate(zip(rows, graphs, strict=True)):
         suffix = row.name.rsplit("-", 1)[-1]
         label = suffix[suffix.index("v"):] if "v" in suffix else "v1"
         for h, spec in enumerate(specs):

@@ -89,7 +89,8 @@ def plot_codesign(result: CodesignResult, title: str | None = None) -> Figure:
         ax.scatter(values[b_index], cycles[background], s=3, color="0.82", linewidths=0, zorder=1,
                    label=f"feasible designs ({len(feasible):,}" + (f", 1 in {step} drawn)" if step > 1 else ")"))
         dots = ax.scatter(values[f_index], cycles[front], c=f_energy, cmap="viridis", norm=norm, s=12,
-                          linewidths=0, zorder=3, label=f"Pareto front over cycles, energy, area, params ({len(front):,})")
+                          linewidths=0, zorder=3, label=f"Pareto front over cycles, energy, area, params "
+                                                             f"({len(front):,})")
         sx, sy = _staircase(values[f_index], cycles[front])
         ax.plot(sx, sy, color="crimson", lw=1.0, zorder=4, label="fastest design at this " +
                 ("area" if is_area else "size") + " or less")
