@@ -30,3 +30,7 @@ class InfeasibleError(AccelsimError):
 
 class BudgetError(AccelsimError):
     """A co-design budget expression is malformed or cannot be met."""
+
+
+class CalibrationError(AccelsimError):
+    """A calibration's measurements, knobs or folds are malformed or cannot be fitted."""

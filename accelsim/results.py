@@ -206,6 +206,12 @@ class NetworkResult:
     params: int
     meta: dict[str, Any] = field(default_factory=dict)
     version: str = ""
+    #: ``[low, high]`` of cycles and energy over the calibration ensemble
+    #: (``accelsim.calibration.bands``), or None when not computed (``--no-band``).
+    cycles_band: tuple[float, float] | None = None
+    energy_band: tuple[float, float] | None = None
+    #: where the band's ensemble came from and how many members it has.
+    band_source: str | None = None
 
     @property
     def cycles(self) -> float:
@@ -274,7 +280,11 @@ class NetworkResult:
             "area_mm2": self.area.total,
             "area_breakdown_mm2": self.area.to_dict(),
             "utilisation": self.utilisation,
-        }
+        } | ({} if self.cycles_band is None else {
+            "cycles_band": list(self.cycles_band),
+            "energy_band": list(self.energy_band or ()),
+            "band_source": self.band_source,
+        })
 
     def to_dict(self) -> dict[str, Any]:
         """The ``accelsim run --json`` object: network, hardware (resolved spec), totals, layers."""

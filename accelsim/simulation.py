@@ -304,7 +304,7 @@ def simulate_layer(
 
 
 def _spec_key(spec: HardwareSpec) -> str:
-    return spec.model_dump_json(exclude={"name", "description", "area"})  # area changes no cost
+    return spec.model_dump_json(exclude={"name", "description", "area", "calibration"})  # area changes no cost
 
 
 def spec_key(spec: HardwareSpec) -> str:
@@ -498,6 +498,11 @@ def _resolve_graph(network: Any, input_shape: Shape | None, options: dict[str, A
             raise WorkloadError("network options apply to preset names only, not to an nn.Module")
         return export_module(network, tuple(input_shape) if input_shape else (3, 227, 227))
     raise WorkloadError(f"network: expected a preset name, a LayerGraph or an nn.Module; got {type(network).__name__}")
+
+
+def resolve_graph(network: Any, input_shape: Shape | None = None, **options: Any) -> LayerGraph:
+    """The layer graph ``simulate`` would run for ``network`` (preset, JSON file, graph or module)."""
+    return _resolve_graph(network, input_shape, options)
 
 
 def simulate(

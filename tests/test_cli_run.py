@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from accelsim import __version__
 from accelsim.cli import app
+from accelsim.hardware import PAPER_CONFIGS
 from accelsim.simulation import simulate
 
 runner = CliRunner()
@@ -30,7 +31,8 @@ def test_table_has_header_layers_and_totals() -> None:
     result = runner.invoke(app, ["run", "sqnxt23", "--hw", "8x8"])
     assert result.exit_code == 0, result.output
     out = result.stdout.splitlines()
-    assert out[0] == f"1.0-SqNxt-23 on paper_8x8 (8x8/32KB, 667MHz), accelsim {__version__}"
+    clock = f"{PAPER_CONFIGS['8x8'].clock_hz / 1e6:g}MHz"  # the calibrated clock (hwconfigs/paper_8x8.yaml)
+    assert out[0] == f"1.0-SqNxt-23 on paper_8x8 (8x8/32KB, {clock}), accelsim {__version__}"
     assert out[2].split()[:6] == ["layer", "kind", "in>out", "CxHxW", "MACs", "flow"]
     conv1 = next(line for line in out if line.startswith("conv1 "))
     assert "3x227x227>64x111x111" in conv1 and "115,915,968" in conv1

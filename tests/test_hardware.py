@@ -33,6 +33,7 @@ from accelsim.hardware import (
     spec_to_yaml,
 )
 from accelsim.hardware.load import parse_value
+from accelsim.hardware.spec import same_hardware
 from accelsim.hardware.spec import paper_config_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,8 +63,9 @@ def test_derived_units_by_hand() -> None:
     # 16 GB/s = 16e9 B/s; at the reference 1 GHz that is 16 B/cycle; 16-bit words are 2 B -> 8 words/cycle.
     assert PAPER_16X16.word_bytes == 2
     assert HardwareSpec().with_changes(dict(REFERENCE)).dram_words_per_cycle == 8.0
-    # The paper configs run at the calibrated 667 MHz: 16e9 / (667e6 * 2) = 11.994 words/cycle.
-    assert PAPER_16X16.dram_words_per_cycle == pytest.approx(16e9 / (667e6 * 2))
+    # The paper configs run at their calibrated clock: 16e9 / (clock * 2) words/cycle.
+    clock = CALIBRATION["clock_hz"]
+    assert PAPER_16X16.dram_words_per_cycle == pytest.approx(16e9 / (clock * 2))
     # 128 KB = 131072 B = 65536 words; 32 KB = 16384 words (model.md section 1).
     assert PAPER_16X16.buffer_words == 65536
     assert PAPER_8X8.buffer_words == 16384
@@ -88,16 +90,18 @@ def test_paper_configs_are_the_paper_numbers() -> None:
         assert spec.dram.bandwidth_bytes_per_s == 16e9
         assert spec.sparsity.weight_sparsity == 0.4
         assert spec.dataflows == (Dataflow.WS, Dataflow.OS)
-        assert spec.clock_hz == 667e6  # [A] fitted to Table 3 (accelsim.hardware.spec.CALIBRATION)
+        assert spec.clock_hz == CALIBRATION["clock_hz"]  # [A] fitted to Table 3 by accelsim calibrate
         # Eyeriss ISCA 2016 Table IV: MAC 1, RF 1, inter-PE 2, global buffer 6, DRAM 200
         e = spec.energy
         assert (e.mac, e.register_file, e.inter_pe, e.global_buffer, e.dram) == (1, 1, 2, 6, 200)
-        assert e.scale == 0.216  # [A] fitted to Table 3's energies (on-chip costs only)
+        assert e.scale == CALIBRATION["energy.scale"]  # [A] fitted to Table 3's energies (on-chip costs only)
         assert e.dram_scale == 1.0  # [A] DRAM stays at Eyeriss's 200
     # HardwareSpec() is the 16x16 paper accelerator apart from its name; the fitted knobs are its defaults
     renamed = {"name": PAPER_16X16.name, "description": PAPER_16X16.description}
-    assert HardwareSpec().with_changes(renamed) == PAPER_16X16
-    assert HardwareSpec().with_changes(dict(CALIBRATION)) == HardwareSpec()
+    # HardwareSpec() holds the model defaults; the paper config is them plus the fitted knobs
+    calibrated = HardwareSpec().with_changes(renamed | dict(CALIBRATION))
+    assert same_hardware(calibrated, PAPER_16X16) and PAPER_16X16.calibration is not None
+    assert set(CALIBRATION) >= {"clock_hz", "energy.scale"}
 
 
 @pytest.mark.parametrize("key", ["8x8", "16x16"])
@@ -111,9 +115,13 @@ def test_paper_yaml_equals_builtin_and_lists_every_field(key: str) -> None:
             out |= leaves(value, f"{prefix}{name}.") if isinstance(value, dict) else {f"{prefix}{name}"}
         return out
 
-    assert leaves(yaml.safe_load(path.read_text())) == {f.path for f in spec_fields()}
-    # every value line carries its source
-    for line in path.read_text().splitlines():
+    data = yaml.safe_load(path.read_text())
+    assert data["calibration"] is not None  # written by accelsim calibrate (tests/test_calibration.py)
+    hardware = {k: v for k, v in data.items() if k != "calibration"}
+    assert leaves(hardware) == {f.path for f in spec_fields()}
+    # every value line carries its source (the calibration record after it is provenance)
+    text = path.read_text()
+    for line in text[: text.index("\ncalibration:")].splitlines():
         if re.match(r"\s+\w+: [^#]+$", line) and not line.lstrip().startswith(("mac:", "register_file:",
                                                                                    "inter_pe:", "global_buffer:",
                                                                                    "dram:")):
@@ -128,8 +136,10 @@ def test_partial_spec_keeps_defaults_and_takes_file_name(tmp_path: Path) -> None
     assert spec.dram.bandwidth_bytes_per_s == 32e9
     assert spec.clock_hz == 2e9  # YAML 1.2 float without a dot (PyYAML alone reads a string)
     assert spec.dram_words_per_cycle == 8.0  # 32e9 / (2e9 * 2)
-    assert spec.with_changes({"name": PAPER_16X16.name, "description": PAPER_16X16.description,
-                              "dram.bandwidth_bytes_per_s": 16e9, "clock_hz": 667e6}) == PAPER_16X16
+    # every other field is the calibrated paper 16x16's (fitted knobs included), but not its record
+    assert spec.calibration is None
+    assert same_hardware(spec.with_changes({"dram.bandwidth_bytes_per_s": 16e9,
+                                            "clock_hz": PAPER_16X16.clock_hz}), PAPER_16X16)
 
 
 def test_units_in_yaml(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ RANK = {
     "workload": 1, "hardware": 1, "paper": 1,
     "results": 2, "mapping": 2,
     "engine": 3, "energy": 3,
-    "simulation": 4, "pricing": 4, "execution": 4,
+    "simulation": 4, "pricing": 4, "execution": 4, "oracle": 4,
     "calibration": 5, "codesign": 5,
     "reporting": 6,
     "cli": 7,

@@ -77,7 +77,8 @@ app = typer.Typer(
 )
 
 #: Command modules, in the order their commands appear in --help.
-COMMAND_MODULES: tuple[str, ...] = ("networks", "run", "hw", "report", "redistribute", "sweep", "codesign", "train")
+COMMAND_MODULES: tuple[str, ...] = ("networks", "run", "hw", "report", "redistribute", "sweep", "codesign", "calibrate",
+                                   "validate", "train")
 
 
 def _version(value: bool) -> None:

@@ -44,6 +44,9 @@ EnergyScaleOption = Annotated[float, typer.Option(
     help="Multiply our energies by F before comparing with the paper (default 1.0: raw model units; "
          "the paper's cost table is unpublished, so use a documented calibration).")]
 
+NoBandOption = Annotated[bool, typer.Option(
+    "--no-band", help="Skip the error bands (the calibration ensemble's spread; one simulation per member).")]
+
 DEFAULT_OUT = Path("reports")
 PAPER_HW = ("8x8", "16x16")
 
@@ -116,23 +119,27 @@ def table3(
     as_json: Annotated[bool, typer.Option("--json", help="Print {\"rows\": [...], ...} on stdout; "
                                           "write files only if --out is given.")] = False,
     quiet: QuietOption = False,
+    no_band: NoBandOption = False,
 ) -> None:
     """SqNxt Table 3: the 13 networks on 8x8/32KB and 16x16/128KB (or each --hw), with the paper's
     cells and our deviation; writes table3.md/.csv/.json.
 
     Example: accelsim report table3 --out reports
     """
-    from accelsim.reporting.suite import simulate_networks, write_table3
+    from accelsim.reporting.suite import new_cache, simulate_networks, table3_bands, write_table3
     from accelsim.reporting.table3 import TABLE3_NETWORKS, build_table3
     from accelsim.reporting.writers import Provenance, json_text
 
     _check_scale(energy_scale)
     specs = _specs(hws, pe, buffer, sets)
+    cache = new_cache()
     with progress_bar(quiet) as progress:
-        results = simulate_networks(TABLE3_NETWORKS, specs, progress=progress)
-    table = build_table3(results, energy_scale=energy_scale)
+        results = simulate_networks(TABLE3_NETWORKS, specs, cache=cache, progress=progress)
+        bands = None if no_band else table3_bands(TABLE3_NETWORKS, specs, cache=cache, progress=progress)
+    table = build_table3(results, energy_scale=energy_scale, bands=bands)
     command = _command("table3", ("--out", out), *_hw_options(hws, pe, buffer, sets),
-                       ("--energy-scale", energy_scale if energy_scale != 1.0 else None), ("--json", as_json))
+                       ("--energy-scale", energy_scale if energy_scale != 1.0 else None), ("--json", as_json),
+                       ("--no-band", no_band))
     paths = write_table3(table, out or DEFAULT_OUT, command) if (out or not as_json) else []
     if as_json:
         prov = Provenance(command, table.version, tuple(c.label for c in table.configs), table.networks,
@@ -178,22 +185,26 @@ def figure7(
     sets: SetOption = None,
     energy_scale: EnergyScaleOption = 1.0,
     quiet: QuietOption = False,
+    no_band: NoBandOption = False,
 ) -> None:
     """SqNxt Figure 7: top-1 against energy and against inference time for the Table 3 networks,
     circle area ~ sqrt(params); writes figure7.png/.svg/.csv.
 
     Example: accelsim report figure7 --out reports
     """
-    from accelsim.reporting.suite import simulate_networks, write_figure7
+    from accelsim.reporting.suite import new_cache, simulate_networks, table3_bands, write_figure7
     from accelsim.reporting.table3 import TABLE3_NETWORKS, build_table3
 
     _check_scale(energy_scale)
     specs = _specs(hws, pe, buffer, sets)
+    cache = new_cache()
     with progress_bar(quiet) as progress:
-        results = simulate_networks(TABLE3_NETWORKS, specs, progress=progress)
+        results = simulate_networks(TABLE3_NETWORKS, specs, cache=cache, progress=progress)
+        bands = None if no_band else table3_bands(TABLE3_NETWORKS, specs, cache=cache, progress=progress)
     command = _command("figure7", ("--out", out), *_hw_options(hws, pe, buffer, sets),
-                       ("--energy-scale", energy_scale if energy_scale != 1.0 else None))
-    _echo_paths(write_figure7(build_table3(results, energy_scale=energy_scale), out or DEFAULT_OUT, command))
+                       ("--energy-scale", energy_scale if energy_scale != 1.0 else None), ("--no-band", no_band))
+    table = build_table3(results, energy_scale=energy_scale, bands=bands)
+    _echo_paths(write_figure7(table, out or DEFAULT_OUT, command))
 
 
 @cli_errors
@@ -234,6 +245,7 @@ def all_reports(
     sets: SetOption = None,
     energy_scale: EnergyScaleOption = 1.0,
     quiet: QuietOption = False,
+    no_band: NoBandOption = False,
 ) -> None:
     """Everything: Table 3, Figures 6 and 7, the 1.0-SqNxt-23 breakdown and a README.md saying
     what produced each file, into --out (default reports/). Deterministic.
@@ -245,10 +257,10 @@ def all_reports(
     _check_scale(energy_scale)
     specs = _specs(hws, pe, buffer, sets)
     command = _command("all", ("--out", out), *_hw_options(hws, pe, buffer, sets),
-                       ("--energy-scale", energy_scale if energy_scale != 1.0 else None))
+                       ("--energy-scale", energy_scale if energy_scale != 1.0 else None), ("--no-band", no_band))
     with progress_bar(quiet) as progress:
         done = report_all(out or DEFAULT_OUT, specs=specs, energy_scale=energy_scale, command=command,
-                          progress=progress)
+                          progress=progress, bands=not no_band)
     _echo_paths([p for p, _ in done.files])
 
 

@@ -91,6 +91,7 @@ def render(result: NetworkResult) -> str:
         f"cycles   {result.cycles:,.0f}  ({result.time_s * 1e3:.3f} ms at {format_frequency(spec.clock_hz)}; "
         f"{result.efficiency:.1f} dense MACs/cycle, PE utilisation {result.utilisation:.0%})",
         f"energy   {result.energy:.4g} MAC units: {share}",
+        *_band_lines(result),
         f"work     {result.macs:,} MACs ({result.macs_paper:,} paper convention), {result.params:,} params, "
         f"DRAM {result.dram_words * spec.word_bytes / 2**20:,.2f} MB",
         f"area     {result.area.describe()} at {spec.area.technology_nm:g} nm",
@@ -103,6 +104,18 @@ def render(result: NetworkResult) -> str:
         "at most 100%.",
     ]
     return "\n".join(lines)
+
+
+def _band_lines(result: NetworkResult) -> list[str]:
+    if result.cycles_band is None or result.energy_band is None:
+        return []
+
+    def rel(band: tuple[float, float], point: float) -> str:
+        return f"{100 * (band[0] / point - 1):+.1f}%/{100 * (band[1] / point - 1):+.1f}%" if point else "-"
+
+    c, e = result.cycles_band, result.energy_band
+    return [f"band     cycles {c[0]:,.0f} .. {c[1]:,.0f} ({rel(c, result.cycles)}), energy {e[0]:.4g} .. {e[1]:.4g} "
+            f"({rel(e, result.energy)}): the spread of {result.band_source}"]
 
 
 @cli_errors
@@ -120,6 +133,9 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
     csv: Annotated[Path | None, typer.Option("--csv", metavar="FILE", help="Also write the per-layer table as CSV.")]
     = None,
+    no_band: Annotated[bool, typer.Option(
+        "--no-band", help="Skip the error band (the calibration ensemble's spread; one simulation per member).")]
+    = False,
     width: WidthOption = None,
     depth: DepthOption = None,
     stem: StemOption = None,
@@ -131,15 +147,19 @@ def run(
 
     Example: accelsim run sqnxt23v5 --hw 8x8
     """
+    from accelsim.calibration.bands import with_band
     from accelsim.cli.common import hardware_from_options
-    from accelsim.simulation import simulate
+    from accelsim.simulation import SimCache, resolve_graph, simulate_graph
 
     if dataflow.lower() not in _DATAFLOWS:
         fail(f"--dataflow: expected one of {', '.join(_DATAFLOWS)}; got {dataflow!r}")
     options = NetworkOptions.parse(width, depth, stem, first_unit, groups).overrides()
     spec = hardware_from_options(hw, pe, buffer, sets)
-    result = simulate(network, spec, input_shape=parse_input_shape(input_shape), dataflow=dataflow.lower(),
-                      **options)
+    graph = resolve_graph(network, parse_input_shape(input_shape), **options)
+    cache = SimCache()
+    result = simulate_graph(graph, spec, dataflow=dataflow.lower(), cache=cache)
+    if not no_band:
+        result = with_band(result, graph, cache=cache, dataflow=dataflow.lower())
     if csv is not None:
         from accelsim.reporting.writers import write_dataframe_csv
 

@@ -52,6 +52,13 @@ def _where(result: SweepResult, p: SweepPoint) -> str:
     return " ".join(f"{axis_title(a.key)}={label}" for a, label in zip(result.axes, p.labels, strict=True)) or "base"
 
 
+def _band(band: tuple[float, float] | None, point: float) -> str:
+    """``-2.1%/+0.4%``: the band's ends relative to the point value."""
+    if band is None or not point:
+        return "-"
+    return f"{100 * (band[0] / point - 1):+.1f}%/{100 * (band[1] / point - 1):+.1f}%"
+
+
 def _table(result: SweepResult, network: str, top: int) -> Any:
     from rich.table import Table
 
@@ -60,14 +67,17 @@ def _table(result: SweepResult, network: str, top: int) -> Any:
     ranked = result.ranked(network)
     table = Table(title=f"{network}: best {min(top, len(ranked))} of {len(ranked)} feasible points by "
                         f"{result.objective.value}", title_justify="left", header_style="bold")
-    columns = ["rank", *(axis_title(a.key) for a in result.axes), "cycles", "time (ms)", "energy", "EDP",
-               "MACs/cycle", "util", "DRAM MB", "area mm²", "pareto"]
+    banded = any(p.cycles_band is not None for p in ranked)
+    columns = ["rank", *(axis_title(a.key) for a in result.axes), "cycles", *(["cycles band"] if banded else []),
+               "time (ms)", "energy", *(["energy band"] if banded else []), "EDP", "MACs/cycle", "util", "DRAM MB",
+               "area mm²", "pareto"]
     for k, name in enumerate(columns):
         table.add_column(name, justify="left" if 0 < k <= len(result.axes) or name == "pareto" else "right")
     for p in ranked[:top]:
         assert p.cycles is not None and p.energy is not None and p.edp is not None
         table.add_row(
-            str(p.rank), *p.labels, f"{p.cycles:,.0f}", f"{(p.time_s or 0) * 1e3:.3f}", f"{p.energy:.3e}",
+            str(p.rank), *p.labels, f"{p.cycles:,.0f}", *([_band(p.cycles_band, p.cycles)] if banded else []),
+            f"{(p.time_s or 0) * 1e3:.3f}", f"{p.energy:.3e}", *([_band(p.energy_band, p.energy)] if banded else []),
             f"{p.edp:.3e}", f"{p.efficiency:.1f}", f"{p.utilisation:.0%}", f"{(p.dram_bytes or 0) / 2**20:.2f}",
             f"{p.area.total:.3g}", "yes" if p.pareto else "")
     return table
@@ -160,6 +170,9 @@ def sweep(
     colour_by: Annotated[str | None, typer.Option(
         "--colour-by", metavar="FIELD", help="Field that colours the energy-vs-cycles plot [the first varied].")]
     = None,
+    no_band: Annotated[bool, typer.Option(
+        "--no-band", help="Skip the error bands (the calibration ensemble's spread; one simulation per member).")]
+    = False,
     width: WidthOption = None,
     depth: DepthOption = None,
     stem: StemOption = None,
@@ -204,7 +217,7 @@ def sweep(
         task = bar.add_task("simulations", total=None)
         result = run_sweep(networks, base, axes, objective=objective, max_points=max_points,
                            network_options=options, input_shape=parse_input_shape(input_shape),
-                           executor=executor,
+                           executor=executor, bands=not no_band,
                            progress=lambda done, total: bar.update(task, completed=done, total=total))
     if csv is not None:
         from accelsim.reporting.writers import write_dataframe_csv

@@ -223,6 +223,10 @@ class SweepPoint:
     reason: str | None = None
     rank: int | None = None
     pareto: bool = False
+    #: ``[low, high]`` over the calibration ensemble (``accelsim.calibration.bands``); None
+    #: when bands were not asked for or the point is infeasible.
+    cycles_band: tuple[float, float] | None = None
+    energy_band: tuple[float, float] | None = None
 
     @property
     def feasible(self) -> bool:
@@ -247,6 +251,8 @@ class SweepPoint:
             "dram_bytes": self.dram_bytes, "macs": self.macs, "area_mm2": self.area.total,
             "area_breakdown_mm2": self.area.to_dict(), "feasible": self.feasible,
             "pareto": self.pareto, "reason": self.reason,
+            "cycles_band": list(self.cycles_band) if self.cycles_band else None,
+            "energy_band": list(self.energy_band) if self.energy_band else None,
         }
 
 
@@ -387,6 +393,7 @@ def sweep(
     cache: Any = None,
     progress: ProgressCallback | None = None,
     executor: Any = None,
+    bands: bool = False,
 ) -> SweepResult:
     """Simulate every network at every point of the grid ``vary`` spans around ``base``.
 
@@ -409,6 +416,8 @@ def sweep(
             distinct layers of its points once and returns their costs (the ``SimCache``
             entries, absorbed into ``cache``) and the points' totals; the result, cache counts
             included, is the in-process one.
+        bands: also compute each feasible row's error band (the calibration ensemble's
+            spread, ``accelsim.calibration.bands``; simulated here, after the points).
 
     Raises:
         SpecError: an unknown field, a bad value, a grid over ``max_points``.
@@ -464,8 +473,21 @@ def sweep(
         for graph, m in zip(graphs, found, strict=True):
             row = SweepPoint(index, values, labels, graph.name, spec)
             rows.append(replace(row, reason=m) if isinstance(m, str) else replace(row, **m._asdict()))
+    if bands:
+        rows = [_with_band(row, graph, cache) if row.feasible else row
+                for row, graph in zip(rows, itertools.cycle(graphs), strict=False)]
     return SweepResult(tuple(names), spec0, axes, objective, _rank(rows, names, objective),
                        cache.hits - hits, cache.misses - misses, __version__)
+
+
+def _with_band(row: SweepPoint, graph: LayerGraph, cache: Any) -> SweepPoint:
+    """``row`` with the calibration ensemble's band of its network at its hardware point."""
+    from accelsim.calibration.bands import network_band
+    from accelsim.simulation import simulate_graph
+
+    point = simulate_graph(graph, row.hardware, cache=cache)  # a cache hit after the sweep
+    band = network_band(graph, row.hardware, point, cache=cache)
+    return replace(row, cycles_band=band.cycles, energy_band=band.energy)
 
 
 class Metrics(NamedTuple):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from accelsim.errors import SpecError
-from accelsim.hardware.spec import HardwareSpec, format_validation_error
+from accelsim.hardware.spec import NON_HARDWARE_FIELDS, HardwareSpec, format_validation_error
 from accelsim.limits import SPEC_FILE_MAX_BYTES, YAML_MAX_DEPTH, read_input_file
 from accelsim.units import format_bytes
 
@@ -160,6 +160,21 @@ def parse_value(text: str) -> Any:
         return text
 
 
+def _over_paper_defaults(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` on top of the calibrated paper 16x16 accelerator (``PAPER_16X16``): a field the file
+    leaves out takes the paper configuration's value, fitted [A] knobs included (its name,
+    description and calibration record excepted). Sections merge field by field."""
+    from accelsim.hardware.spec import PAPER_16X16
+
+    def merge(base: Any, top: Any) -> Any:
+        if isinstance(base, dict) and isinstance(top, dict):
+            return {**base, **{k: merge(base.get(k), v) for k, v in top.items()}}
+        return top
+
+    base = PAPER_16X16.model_dump(mode="json", exclude={"name", "description", *NON_HARDWARE_FIELDS})
+    return merge(base, data)
+
+
 def parse_spec(text: str, source: str = "<spec>", *, default_name: str | None = None) -> HardwareSpec:
     """Validate YAML text as a HardwareSpec; errors name ``source:line: field.path``.
 
@@ -173,6 +188,7 @@ def parse_spec(text: str, source: str = "<spec>", *, default_name: str | None = 
         raise SpecError(f"{source}:1: expected a mapping of hardware fields at the top level (got {kind})")
     if default_name and "name" not in data:
         data = {"name": default_name, **data}
+    data = _over_paper_defaults(data)
 
     def line_of(loc: tuple[Any, ...]) -> int | None:
         for end in range(len(loc), 0, -1):  # the field's own line, else its nearest section's
@@ -258,30 +274,66 @@ def _notes(spec: HardwareSpec) -> dict[str, str]:
     }
 
 
-def _emit(model: BaseModel, data: dict[str, Any], prefix: str, indent: str, notes: dict[str, str]) -> Iterator[str]:
-    for name in type(model).model_fields:
+def _source(description: str | None) -> str:
+    """The ``[source]`` tag a field description ends with (``[paper §3]``, ``[A]``), else ""."""
+    match = re.search(r"\[[^\]]+\][^\[]*$", description or "")
+    return match.group(0).split("]")[0] + "]" if match else ""
+
+
+def _emit(model: BaseModel, data: dict[str, Any], prefix: str, indent: str, notes: dict[str, str],
+          sources: bool = False) -> Iterator[str]:
+    for name, info in type(model).model_fields.items():
         value, path = data[name], f"{prefix}{name}"
         child = getattr(model, name)
-        if isinstance(child, BaseModel):
+        if name in NON_HARDWARE_FIELDS and not prefix:
+            yield from _emit_block(name, value, indent)
+        elif isinstance(child, BaseModel):
             yield f"{indent}{name}:"
-            yield from _emit(child, value, f"{path}.", indent + "  ", notes)
+            yield from _emit(child, value, f"{path}.", indent + "  ", notes, sources)
         else:
-            note = f"  # {notes[path]}" if path in notes else ""
+            comment = [notes[path]] if path in notes else []
+            if sources and _source(info.description):
+                comment.insert(0, _source(info.description))
+            note = f"  # {'; '.join(comment)}" if comment else ""
             yield f"{indent}{name}: {_scalar(value)}{note}"
 
 
-def spec_to_yaml(spec: HardwareSpec) -> str:
+def _emit_block(name: str, value: Any, indent: str) -> Iterator[str]:
+    """A nested non-hardware section (the calibration record) as block YAML."""
+    if value is None:
+        yield f"{indent}{name}: null"
+        return
+    text = yaml.safe_dump({name: value}, sort_keys=False, default_flow_style=None, allow_unicode=True, width=100)
+    yield from (f"{indent}{line}" for line in text.rstrip("\n").splitlines())
+
+
+def spec_to_yaml(spec: BaseModel, *, sources: bool = False, header: Sequence[str] = ()) -> str:
     """The spec as a complete YAML file that ``load_spec`` reads back to an equal spec.
 
-    Derived values (word size, buffer words, DRAM words per cycle, area) appear as comments.
+    Derived values (word size, buffer words, DRAM words per cycle, area) appear as comments;
+    ``sources=True`` also puts each field's source tag (``[paper §3]``, ``[Eyeriss]``, ``[A]``)
+    on its line. ``header`` lines are prepended as comments.
     """
     from accelsim.hardware.area import area_of
 
-    header = [
+    assert isinstance(spec, HardwareSpec)
+    lines = [
+        *(f"# {line}".rstrip() for line in header),
         f"# {spec.name}: {spec.label}",
         f"# derived: {spec.word_bytes:g}-byte words, {spec.buffer_words} buffer words, "
         f"{spec.dram_words_per_cycle:g} DRAM words/cycle",
         f"# area at {spec.area.technology_nm:g} nm: {area_of(spec).describe()}",
     ]
-    body = _emit(spec, spec.model_dump(mode="json"), "", "", _notes(spec))
-    return "\n".join([*header, *body]) + "\n"
+    body = _emit(spec, spec.model_dump(mode="json"), "", "", _notes(spec), sources)
+    return "\n".join([*lines, *body]) + "\n"
+
+
+def write_spec(path: str | Path, spec: HardwareSpec, *, header: Sequence[str] = ()) -> Path:
+    """Write ``spec_to_yaml(spec, sources=True)`` to ``path`` atomically (``accelsim.atomic``).
+
+    A symbolic link is followed (its target is replaced, the link stays). Returns ``path``.
+    """
+    from accelsim.atomic import write_text
+
+    write_text(Path(path).resolve(), spec_to_yaml(spec, sources=True, header=header))
+    return Path(path)

@@ -26,6 +26,7 @@ from pydantic.fields import FieldInfo
 from accelsim.errors import SpecError
 from accelsim.hardware.load import format_frequency, format_rate, load_spec, parse_value
 from accelsim.hardware.spec import (
+    NON_HARDWARE_FIELDS,
     PAPER_CONFIGS,
     AcceptsUnits,
     Dataflow,
@@ -61,6 +62,8 @@ def _section(annotation: Any) -> type[BaseModel] | None:
 def spec_fields(model: type[BaseModel] = HardwareSpec, prefix: str = "") -> Iterator[SpecField]:
     """Every leaf field, depth first in declaration order (the order of the YAML files)."""
     for name, info in model.model_fields.items():
+        if model is HardwareSpec and name in NON_HARDWARE_FIELDS:
+            continue
         section = _section(info.annotation)
         if section is not None:
             yield from spec_fields(section, f"{prefix}{name}.")
@@ -84,7 +87,8 @@ def resolve_field_path(path: str, model: type[BaseModel] = HardwareSpec) -> Spec
     keys = [k.strip() for k in path.split(".")]
     resolved: list[str] = []
     for depth, key in enumerate(keys):
-        fields = model.model_fields
+        fields = {n: f for n, f in model.model_fields.items()
+                  if not (model is HardwareSpec and n in NON_HARDWARE_FIELDS)}
         prefix = "".join(f"{k}." for k in resolved)
         name = key if key in fields else None
         if name is None:
@@ -239,7 +243,11 @@ def _type_text(field: SpecField) -> str:
 
 
 def _default_text(field: SpecField) -> str:
-    value: Any = HardwareSpec().model_dump(mode="json")
+    """What a spec file that leaves the field out gets: the calibrated paper 16x16's value."""
+    from accelsim.hardware.spec import PAPER_16X16
+
+    labels = field.path in ("name", "description")  # a file's own labels, never inherited
+    value: Any = (HardwareSpec() if labels else PAPER_16X16).model_dump(mode="json")
     for key in field.path.split("."):
         value = value[key]
     units = field.info.json_schema_extra

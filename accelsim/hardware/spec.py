@@ -186,7 +186,7 @@ class EnergyCosts(_Strict):
         0.216, gt=0, le=10, strict=True,
         description="factor on the on-chip costs (mac, register_file, inter_pe, global_buffer): the paper "
                     "'slightly modified' them for its accelerator and never published them; fitted to "
-                    "Table 3 [A]")
+                    "Table 3 by accelsim calibrate [A]")
     dram_scale: float = Field(
         1.0, gt=0, le=10, strict=True,
         description="factor on the DRAM cost: DRAM is not part of the accelerator whose costs the paper "
@@ -254,14 +254,75 @@ class AreaModel(_Strict):
                     "die adds 3.75 mm² of pad ring to its core) [A]")
 
 
+KnobValue = bool | int | float | str | None
+
+
+class CalibrationMember(_Strict):
+    """One setting of the calibration ensemble: the [A] knobs it sets and how well it did.
+
+    ``knobs`` are dotted spec paths and values (fitted continuous knobs such as ``clock_hz``
+    and the structural assumptions of this member). ``cv_error`` is the RMS relative error of
+    its held-out predictions over every cross-validation fold, ``fit_error`` the in-sample RMS.
+    """
+
+    knobs: tuple[tuple[str, KnobValue], ...] = Field(description="(dotted spec path, value) pairs")
+    cv_error: float = Field(ge=0, description="RMS relative error of held-out predictions, all folds")
+    fit_error: float = Field(ge=0, description="in-sample RMS relative error of its setting (all rows)")
+    fitted_on: str = Field("all rows", description="the rows its fitted knobs come from (all, or a fold's training rows)")
+
+    def knob_dict(self) -> dict[str, KnobValue]:
+        return dict(self.knobs)
+
+
+class CalibrationFold(_Strict):
+    """One cross-validation fold of the selected setting: what was held out and the error on it."""
+
+    group: str = Field(description="family, hardware or network")
+    held_out: str = Field(description="the group value whose rows were predicted, e.g. 2.0 or 16x16/128KB")
+    rows: int = Field(ge=0, description="measured values held out")
+    time_error: float | None = Field(None, description="RMS relative error of held-out times/cycles")
+    energy_error: float | None = Field(None, description="RMS relative error of held-out energies")
+
+
+class CalibrationCell(_Strict):
+    """One measured value: how well the selected setting fits it in-sample and predicts it held out."""
+
+    network: str
+    hardware: str
+    layer: str | None = None
+    quantity: str = Field(description="cycles, time_rel or energy")
+    measured: float
+    fit_error: float = Field(description="in-sample relative error (predicted / measured - 1)")
+    cv_errors: tuple[tuple[str, float], ...] = Field(
+        description="(fold group, relative error when this value was held out)")
+
+
+class Calibration(_Strict):
+    """How a spec was calibrated (``accelsim calibrate``) and the ensemble its bands come from.
+
+    ``members[0]`` is the selected setting (lowest cross-validated error): the spec's own
+    values of its knobs. Every member's CV error is within ``tolerance`` of it; the spread of
+    the members' predictions is a prediction's band (``accelsim.calibration.bands``).
+    """
+
+    data: str = Field(description="the measurements file and its source")
+    command: str = Field(description="the accelsim calibrate command that wrote this")
+    version: str = Field(description="accelsim version of the fit")
+    tolerance: float = Field(ge=0, description="members' CV error is at most best + tolerance")
+    settings: int = Field(ge=1, description="structural settings cross-validated")
+    folds: tuple[CalibrationFold, ...] = Field(description="the selected setting's error per fold")
+    cells: tuple[CalibrationCell, ...] = Field((), description="per measured value: in-sample and held-out error")
+    members: tuple[CalibrationMember, ...] = Field(min_length=1, description="the ensemble, best first")
+
+
 class HardwareSpec(_Strict):
     """A complete, validated accelerator description. Frozen: use ``with_changes``.
 
-    ``HardwareSpec()`` is the paper's 16x16/128KB accelerator as accelsim models it (``PAPER_16X16``
-    adds its name): every default comes from its source (the paper, Eyeriss's energy ladder, a
-    design assumption), and the two knobs the paper does not give are fitted to its Table 3
-    (``CALIBRATION``). A YAML spec that lists only some fields therefore starts from the
-    calibrated paper accelerator.
+    ``HardwareSpec()`` holds the model's defaults: every number from its source (the paper,
+    Eyeriss's energy ladder, a design assumption). The paper configurations (``PAPER_16X16``,
+    ``PAPER_8X8``, loaded from ``hwconfigs/*.yaml``) set the [A] knobs that ``accelsim calibrate``
+    fitted to Table 3 on top (``CALIBRATION``) and carry its ensemble. A YAML spec that lists only
+    some fields starts from the calibrated ``PAPER_16X16`` (``accelsim.hardware.load.parse_spec``).
     """
 
     name: str = Field("custom", min_length=1, description="short label for reports; a YAML file defaults to its stem")
@@ -271,7 +332,7 @@ class HardwareSpec(_Strict):
     dram: DRAM = Field(default_factory=DRAM, description="off-chip memory behind the DMA engine")
     clock_hz: float = Field(667e6, ge=1e3, le=1e12, strict=True, json_schema_extra=AcceptsUnits(UnitKind.FREQUENCY),
                             description="clock frequency, Hz; '1GHz' accepted; sets DRAM words per cycle; "
-                                        "667MHz is fitted to Table 3 [A]")
+                                        "the paper gives none: fitted to Table 3 by accelsim calibrate [A]")
     sparsity: Sparsity = Field(default_factory=Sparsity, description="weight sparsity exploited by OS mode")
     dataflows: tuple[Dataflow, ...] = Field(
         (Dataflow.WS, Dataflow.OS), min_length=1,
@@ -279,6 +340,10 @@ class HardwareSpec(_Strict):
     energy: EnergyCosts = Field(default_factory=EnergyCosts, description="energy per access (MAC units)")
     model: ModelOptions = Field(default_factory=ModelOptions, description="modelling assumptions")
     area: AreaModel = Field(default_factory=AreaModel, description="silicon area per component")
+
+
+    calibration: Calibration | None = Field(
+        None, description="provenance and ensemble of `accelsim calibrate` (not a hardware field)")
 
     @field_validator("clock_hz", mode="before")
     @classmethod
@@ -540,38 +605,57 @@ def format_validation_error(exc: ValidationError, raw: Any = None, *, source: st
 
 
 # ---- the paper's two configurations ---------------------------------------------------------
-#: The defaults above that are fitted to the SqueezeNext rows of Table 3 rather than taken from a
-#: source (``accelsim.calibration``; the grid and the residuals are in the README and
-#: ``bench/calibrate.py``), and the reference values they replace. The paper gives DRAM bandwidth in
-#: GB/s and latency in cycles but no clock: 667 MHz (12 DRAM words per cycle) fits the normalised
-#: times well (with the tile pipeline timing: RMS 1.9 %, worst cell 3.7 %); design/model.md's
-#: reference is 1 GHz. The paper's energy table is an unpublished modification of Eyeriss's for its
-#: accelerator: 0.216 x the Eyeriss on-chip ladder, with DRAM kept at Eyeriss's 200, fits its energies
-#: (worst cell 10.1 %). Hand derivations use ``REFERENCE`` to work in round numbers.
-CALIBRATION: Mapping[str, Any] = MappingProxyType({"clock_hz": 667e6, "energy.scale": 0.216})
+#: The code defaults of the two knobs an earlier single-fit calibration set (used only when the
+#: packaged paper configurations carry no calibration record), and the reference values of
+#: design/model.md (1 GHz, the Eyeriss ladder unscaled). Hand derivations use ``REFERENCE`` on
+#: ``HardwareSpec()`` to work in round numbers. The paper configurations' own values are fitted by
+#: ``accelsim calibrate`` (``CALIBRATION`` below).
+_CALIBRATION_DEFAULTS: Mapping[str, Any] = MappingProxyType({"clock_hz": 667e6, "energy.scale": 0.216})
 REFERENCE: Mapping[str, Any] = MappingProxyType({"clock_hz": 1e9, "energy.scale": 1.0})
 
-#: SqueezeNext §3 with 16x16 PEs and a 128 KB buffer; everything else at the defaults above.
-PAPER_16X16 = HardwareSpec(
-    name="paper_16x16",
-    description="SqueezeNext (Gholami et al. 2018) §3 accelerator, 16x16 PEs with a 128 KB global buffer",
-)
-#: The same accelerator with 8x8 PEs and a 32 KB buffer (SqueezeNext §3).
-PAPER_8X8 = PAPER_16X16.with_changes({
-    "name": "paper_8x8",
-    "description": "SqueezeNext (Gholami et al. 2018) §3 accelerator, 8x8 PEs with a 32 KB global buffer",
-    "pe_array.rows": 8,
-    "pe_array.cols": 8,
-    "global_buffer.size_bytes": 32 * 1024,
-})
+#: Fields of HardwareSpec that describe how the spec was made, not the hardware: not settable
+#: with ``--set``/``--vary``, not in the field table, and no part of a simulation's cache key.
+NON_HARDWARE_FIELDS: tuple[str, ...] = ("calibration",)
+
+#: Where the paper configurations live inside the package: ``accelsim/hwconfigs/`` (links to the
+#: repository's ``hwconfigs/*.yaml``, written by ``accelsim calibrate``; hwconfigs/README.md has the command).
+BUILTIN_DIR = "hwconfigs"
+
+
+def _builtin(stem: str) -> HardwareSpec:
+    """A paper configuration from the package's YAML (``accelsim/hwconfigs/<stem>.yaml``).
+
+    The files are generated by ``spec_to_yaml`` (plain YAML: decimal floats with a dot, unit
+    strings the validators read), so the safe loader suffices; strict validation still applies.
+    """
+    from importlib.resources import files
+
+    import yaml
+
+    text = (files("accelsim") / BUILTIN_DIR / f"{stem}.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    try:
+        return HardwareSpec.model_validate({"name": stem, **data})
+    except ValidationError as exc:  # only if the packaged files and the code disagree
+        raise SpecError(f"accelsim/{BUILTIN_DIR}/{stem}.yaml: {format_validation_error(exc, data)}") from exc
+
+
+#: SqueezeNext §3 with 16x16 PEs and a 128 KB buffer, as calibrated by ``accelsim calibrate``.
+PAPER_16X16 = _builtin("paper_16x16")
+#: The same accelerator with 8x8 PEs and a 32 KB buffer (SqueezeNext §3), calibrated jointly.
+PAPER_8X8 = _builtin("paper_8x8")
 #: Paper configurations keyed by array shape, in the paper's order (read-only).
 PAPER_CONFIGS: Mapping[str, HardwareSpec] = MappingProxyType({"8x8": PAPER_8X8, "16x16": PAPER_16X16})
+#: The fitted [A] knobs of the paper configurations: the selected member of their calibration
+#: ensemble (``accelsim calibrate``; hwconfigs/README.md), as dotted path -> value.
+CALIBRATION: Mapping[str, Any] = MappingProxyType(
+    dict(PAPER_16X16.calibration.members[0].knobs) if PAPER_16X16.calibration else dict(_CALIBRATION_DEFAULTS))
 
 
 def same_hardware(a: HardwareSpec, b: HardwareSpec) -> bool:
     """Whether two specs describe the same accelerator: every field equal but the labels
     (``name``, ``description``), which change no number."""
-    labels = {"name", "description"}
+    labels = {"name", "description", *NON_HARDWARE_FIELDS}
     return a.model_dump(exclude=labels) == b.model_dump(exclude=labels)
 
 

@@ -38,6 +38,10 @@ def figure7_records(table: Table3) -> list[dict[str, Any]]:
             out.append({
                 "hardware": c.label, "network": r.network, "top1": r.paper.top1, "params": r.params,
                 "energy": cell.energy, "time": cell.time, "cycles": cell.cycles,
+                "energy_low": cell.energy_band[0] if cell.energy_band else None,
+                "energy_high": cell.energy_band[1] if cell.energy_band else None,
+                "time_low": cell.time_band[0] if cell.time_band else None,
+                "time_high": cell.time_band[1] if cell.time_band else None,
                 "marker_area_pt2": marker_area(r.params),
             })
     return out
@@ -66,7 +70,16 @@ def plot_figure7(table: Table3, title: str | None = None) -> Figure:
             xs = [getattr(r.cells[config.key], metric) for r in rows]
             ax.scatter(xs, ys, s=areas, c=[family_colours[families[r.network]] for r in rows], alpha=0.55,
                        edgecolors="0.2", linewidths=0.7, zorder=3)
-            _log_axis(ax, xs, metric)
+            bands = [getattr(r.cells[config.key], f"{metric}_band") for r in rows]
+            if all(b is not None for b in bands):
+                # the calibration ensemble's spread: horizontal error bars from low to high
+                err = [[x - b[0] for x, b in zip(xs, bands, strict=True)],
+                       [b[1] - x for x, b in zip(xs, bands, strict=True)]]
+                ax.errorbar(xs, ys, xerr=err, fmt="none", ecolor="0.15", elinewidth=1.1, capsize=3.5, zorder=4)
+                xs_range = [b[0] for b in bands] + [b[1] for b in bands]
+            else:
+                xs_range = xs
+            _log_axis(ax, xs_range, metric)
             ax.set_ylim(min(ys) - 1.2, max(ys) + 1.2)
             ax.grid(True, which="both", linewidth=0.4, alpha=0.5)
             ax.set_ylabel("top-1 accuracy (%, paper)")
@@ -84,8 +97,11 @@ def plot_figure7(table: Table3, title: str | None = None) -> Figure:
     handles += [Line2D([], [], marker="o", linestyle="", markersize=math.sqrt(marker_area(int(p * 1e6))),
                        markerfacecolor="none", markeredgecolor="0.3", label=f"{p:g} M params")
                 for p in (1, 4, 60)]
+    banded = any(r.cells[c.key].time_band is not None for r in rows for c in configs)
+    legend_title = "colour: family; circle area proportional to sqrt(params)" + (
+        "; bars: the calibration ensemble's band (low to high)" if banded else "")
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8.5, frameon=False,
-               title="colour: family; circle area proportional to sqrt(params)", title_fontsize=8.5,
+               title=legend_title, title_fontsize=8.5,
                handletextpad=1.2, columnspacing=2.2, borderpad=1.0)
     fig.suptitle(title or "Top-1 accuracy against energy and inference time (Table 3 networks)", fontsize=11)
     fig.canvas.draw()  # fix the layout once; labels are then placed in display coordinates

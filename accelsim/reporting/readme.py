@@ -36,7 +36,7 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 
 def hardware_markdown(specs: Sequence[HardwareSpec]) -> str:
     """Every field of every spec, one column per spec (dotted field paths as in ``--set``)."""
-    flat = [_flatten(s.model_dump(mode="json")) for s in specs]
+    flat = [_flatten(s.model_dump(mode="json", exclude={"calibration"})) for s in specs]
     keys = list(dict.fromkeys(k for f in flat for k in f if k != "description"))
 
     def text(v: Any) -> str:

@@ -82,6 +82,30 @@ def simulate_networks(
     return out
 
 
+def table3_bands(networks: Sequence[str], specs: Sequence[HardwareSpec], *, cache: Any = None,
+                 progress: ProgressFn | None = None) -> list[dict[str, Any]]:
+    """Per spec: network -> (time band, energy band) over the spec's calibration ensemble
+    (``accelsim.calibration.bands``); times normalised per member to its fastest network."""
+    from accelsim.calibration.bands import ensemble_results, member_specs, relative_bands
+    from accelsim.workload.zoo import load_graph
+
+    cache = new_cache() if cache is None else cache
+    graphs = {name: load_graph(name) for name in networks}
+    total = sum(len(member_specs(spec)) for spec in specs) * len(graphs)
+    done = 0
+    out = []
+    for spec in specs:
+        def step(d: int, t: int, base: int = done, label: str = spec.label) -> None:
+            if progress:
+                progress(base + d, total, f"error band on {label}")
+
+        out.append(relative_bands(ensemble_results(graphs, spec, cache=cache, progress=step)))
+        done += len(member_specs(spec)) * len(graphs)
+    if progress:
+        progress(total, total, "done")
+    return out
+
+
 def slug(name: str) -> str:
     """A file-name-safe form of a network name (``SqueezeNet v1.0`` -> ``SqueezeNet_v1.0``)."""
     return re.sub(r"[^0-9A-Za-z.\-]+", "_", name).strip("_")
@@ -190,6 +214,7 @@ def report_all(
     command: str = "accelsim report all",
     cache: Any = None,
     progress: ProgressFn | None = None,
+    bands: bool = True,
 ) -> AllReports:
     """Simulate the 13 Table 3 networks on each spec and write every report into ``out_dir``.
 
@@ -205,6 +230,7 @@ def report_all(
         command: the command line recorded as the producer of every file.
         cache: a shared ``SimCache`` (a new one if ``None``).
         progress: see :data:`ProgressFn`.
+        bands: compute the calibration ensemble's bands for Table 3 and Figure 7.
 
     Raises:
         WorkloadError: ``out_dir`` holds files that no report set wrote (see
@@ -224,8 +250,10 @@ def report_all(
         if progress and done < total:
             progress(done, n_sims + n_steps, description)
 
+    cache = new_cache() if cache is None else cache
     results = simulate_networks(TABLE3_NETWORKS, specs, cache=cache, progress=sim_progress)
-    table = build_table3(results, energy_scale=energy_scale)
+    band_data = table3_bands(TABLE3_NETWORKS, specs, cache=cache, progress=progress) if bands else None
+    table = build_table3(results, energy_scale=energy_scale, bands=band_data)
     target = Path(out_dir)
     check_report_folder(target)
     staged: list[tuple[str, str]] = []  # (file name, regenerating command)

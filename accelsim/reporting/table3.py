@@ -79,6 +79,9 @@ class Cell:
     energy: float
     paper_time: float | None
     paper_energy: float | None
+    #: ``[low, high]`` of time and energy over the calibration ensemble (None: not computed).
+    time_band: tuple[float, float] | None = None
+    energy_band: tuple[float, float] | None = None
 
     @property
     def time_deviation_pct(self) -> float | None:
@@ -276,6 +279,10 @@ class Table3:
                     f"paper_energy_{c.key}": cell.paper_energy,
                     f"energy_dev_pct_{c.key}": cell.energy_deviation_pct,
                 }
+                if cell.time_band is not None:
+                    record[f"time_{c.key}_band"] = list(cell.time_band)
+                if cell.energy_band is not None:
+                    record[f"energy_{c.key}_band"] = list(cell.energy_band)
             out.append(record)
         return out
 
@@ -318,6 +325,7 @@ def build_table3(
     *,
     energy_scale: float = 1.0,
     paper_rows: Sequence[paper.Table3Row] = paper.TABLE3,
+    bands: Sequence[Mapping[str, tuple[tuple[float, float], tuple[float, float]]]] | None = None,
 ) -> Table3:
     """Assemble Table 3 from finished simulations.
 
@@ -326,6 +334,9 @@ def build_table3(
             one per configuration, the configurations in the same order for every network.
         energy_scale: factor applied to our energy before comparing with the paper (> 0).
         paper_rows: the paper's rows to compare with (default: SqNxt Table 3).
+        bands: per configuration (in order), network -> (time band, energy band) over the
+            calibration ensemble (``accelsim.calibration.bands.relative_bands``); energy bands
+            are multiplied by ``energy_scale`` like the energies.
 
     Raises:
         WorkloadError: on no results, mismatched configurations, or a bad ``energy_scale``.
@@ -350,12 +361,19 @@ def build_table3(
         cells = {}
         for i, (config, run) in enumerate(zip(configs, runs, strict=True)):
             pcell = prow.hardware.get(config.paper_config) if prow and config.paper_config else None
+            band = bands[i].get(name) if bands is not None else None
+            time = run.cycles / fastest[i] if fastest[i] else math.nan
+            if band:  # the point itself is a prediction of the band
+                band = ((min(band[0][0], time), max(band[0][1], time)),
+                        (min(band[1][0], run.energy), max(band[1][1], run.energy)))
             cells[config.key] = Cell(
                 cycles=run.cycles,
-                time=run.cycles / fastest[i] if fastest[i] else math.nan,
+                time=time,
                 energy=run.energy * energy_scale,
                 paper_time=pcell.time if pcell else None,
                 paper_energy=pcell.energy if pcell else None,
+                time_band=band[0] if band else None,
+                energy_band=(band[1][0] * energy_scale, band[1][1] * energy_scale) if band else None,
             )
         rows.append(Row(name, runs[0].params, runs[0].macs_paper, runs[0].macs, prow, cells))
     return Table3(tuple(rows), configs, energy_scale, first[0].version or __version__)
@@ -370,11 +388,15 @@ def _dev(value: float | None) -> str:
 
 def _time_cell(cell: Cell) -> str:
     ours = f"x{cell.time:.2f}"
+    if cell.time_band is not None:
+        ours += f" [{cell.time_band[0]:.2f}-{cell.time_band[1]:.2f}]"
     return ours if cell.paper_time is None else f"{ours} (x{cell.paper_time:.2f}, {_dev(cell.time_deviation_pct)})"
 
 
 def _energy_cell(cell: Cell) -> str:
     ours = f"{cell.energy:.2E}"
+    if cell.energy_band is not None:
+        ours += f" [{cell.energy_band[0]:.2E}-{cell.energy_band[1]:.2E}]"
     if cell.paper_energy is None:
         return ours
     return f"{ours} ({cell.paper_energy:.1E}, {_dev(cell.energy_deviation_pct)})"
@@ -445,6 +467,9 @@ def table3_markdown(table: Table3) -> str:
         + "(" + "; ".join(f"{c.label}: {table.fastest(c.key)}" for c in table.configs) + ").",
         f"- **energy**: in {table.scale_text()}. The paper's cost table is unpublished (Eyeriss costs "
         "'slightly modified'), so absolute energies depend on the scale; the order of the rows does not.",
+        "- **[low-high]**: the band, the spread of the calibration ensemble's predictions (the settings of "
+        "the [A] knobs whose cross-validated error is within the tolerance of the best; each spec's "
+        "`calibration` section lists them). Absent with `--no-band`.",
         "- **(paper, dev)**: the paper's printed cell and our deviation (ours - paper) / paper. Cells the "
         "reference withholds (AlexNet, SqueezeNet, Tiny Darknet, MobileNet) show our value only.",
     ]
