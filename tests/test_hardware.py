@@ -33,8 +33,7 @@ from accelsim.hardware import (
     spec_to_yaml,
 )
 from accelsim.hardware.load import parse_value
-from accelsim.hardware.spec import same_hardware
-from accelsim.hardware.spec import paper_config_of
+from accelsim.hardware.spec import paper_config_of, same_hardware
 
 ROOT = Path(__file__).resolve().parents[1]
 HWCONFIGS = ROOT / "hwconfigs"

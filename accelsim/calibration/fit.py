@@ -373,7 +373,8 @@ class Problem:
             out[(q, i)] = predicted / measured - 1.0
         return out
 
-    def predict(self, setting: int, fitted: Fitted, test: Sequence[int], train: Sequence[int]) -> dict[tuple[str, int], float]:
+    def predict(self, setting: int, fitted: Fitted, test: Sequence[int],
+                train: Sequence[int]) -> dict[tuple[str, int], float]:
         sim = self.table[(setting, fitted.point)]
         norms = dict(fitted.normalisers) | {hw: v for hw, v in self._normalisers(sim, train, test).items()
                                             if hw not in dict(fitted.normalisers)}

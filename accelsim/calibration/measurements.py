@@ -97,7 +97,8 @@ def parse_measurements(text: str, path: str = "<measurements>") -> Measurements:
     known = (*REQUIRED, *OPTIONAL, *QUANTITIES)
     for name in header:
         if name not in known:
-            raise CalibrationError(f"{path}:{header_line}: unknown column {name!r}; expected some of {', '.join(known)}")
+            raise CalibrationError(f"{path}:{header_line}: unknown column {name!r}; "
+                                   f"expected some of {', '.join(known)}")
     if len(set(header)) != len(header):
         raise CalibrationError(f"{path}:{header_line}: a column is repeated ({', '.join(header)})")
     for name in REQUIRED:

@@ -176,7 +176,7 @@ def calibrate(
             fitted = spec.with_changes(dict(best.fitted_knobs) | {"description": f"{description} | {summary}"})
             fitted = fitted.model_validate(fitted.model_dump() | {"calibration": record.model_dump()})
             header = [f"Written by: {command}",
-                      "Do not edit by hand: re-run the command (hwconfigs/README.md says where each number comes from).",
+                      "Do not edit by hand: re-run the command (hwconfigs/README.md: where each number comes from).",
                       ""]
             path = write_spec(out / f"{spec.name}.yaml", fitted, header=header)
             written.append(out / f"{spec.name}.yaml" if (out / f"{spec.name}.yaml").resolve() == path else path)

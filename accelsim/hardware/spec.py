@@ -268,7 +268,7 @@ class CalibrationMember(_Strict):
     knobs: tuple[tuple[str, KnobValue], ...] = Field(description="(dotted spec path, value) pairs")
     cv_error: float = Field(ge=0, description="RMS relative error of held-out predictions, all folds")
     fit_error: float = Field(ge=0, description="in-sample RMS relative error of its setting (all rows)")
-    fitted_on: str = Field("all rows", description="the rows its fitted knobs come from (all, or a fold's training rows)")
+    fitted_on: str = Field("all rows", description="the rows its knobs were fitted on (all, or a fold's training rows)")
 
     def knob_dict(self) -> dict[str, KnobValue]:
         return dict(self.knobs)
