@@ -106,8 +106,10 @@ def test_joint_codesign_is_identical_on_the_cluster(client: Any) -> None:
     assert local.stats["design_points"] == 560
     assert _without_timings(remote) == _without_timings(local)
     # every distinct layer job went to the workers (one map per width, then the paper's references)
-    assert remote.stats["layer_jobs_priced"] == 256
-    assert all(done == total for done, total in calls) and sum(total for _, total in calls) >= 256
+    # the same distinct jobs as in-process (their number depends on the model's fusion settings)
+    jobs = local.stats["layer_jobs_priced"]
+    assert jobs > 0 and remote.stats["layer_jobs_priced"] == jobs
+    assert all(done == total for done, total in calls) and sum(total for _, total in calls) >= jobs
 
 
 def test_training_the_top_candidates_is_identical_on_the_cluster(client: Any) -> None:

@@ -14,6 +14,7 @@ import pytest
 from accelsim import __version__
 from accelsim.engine import MODELS, build_work, map_best, map_fixed
 from accelsim.errors import InfeasibleError, SpecError, WorkloadError
+from accelsim.hardware import PAPER_CONFIGS
 from accelsim.hardware.spec import Dataflow, HardwareSpec
 from accelsim.mapping import Objective, ObjectiveKind
 from accelsim.simulation import SimCache, plan_fusion, simulate, simulate_graph, simulate_layer
@@ -224,7 +225,13 @@ def test_simulate_zoo_preset() -> None:
     r = simulate("sqnxt23", "16x16", cache=cache)
     assert r.network == "1.0-SqNxt-23"
     assert abs(r.macs - 278.00e6) < 0.005e6  # networks.md: 278.00 M pure MACs
-    assert sum(lr.fused_into is not None for lr in r.layers) == 21  # depth (6, 6, 8, 1): one add per unit
+    fused = [lr for lr in r.layers if lr.fused_into is not None]
+    assert sum(lr.layer.kind == "add" for lr in fused) == 21  # depth (6, 6, 8, 1): one add per unit
+    # the calibrated paper config fuses pools (model.fuse_pool): the stem's max pool into conv1 and
+    # the final average pool into conv_final, each the only consumer of its conv
+    assert PAPER_CONFIGS["16x16"].model.fuse_pool
+    assert sorted((lr.layer.name, lr.fused_into) for lr in fused if lr.layer.kind != "add") == [
+        ("pool1", "conv1"), ("pool_final", "conv_final")]
     assert cache.misses < len(r.layers) / 2  # repeated units are simulated once
     with pytest.raises(WorkloadError):
         simulate("sqnxt999")
