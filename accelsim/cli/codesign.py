@@ -31,7 +31,7 @@ from accelsim.cli.common import (
     fail,
     hardware_from_options,
 )
-from accelsim.cli.sweep import VARY_HELP, _check_sets, _progress
+from accelsim.cli.sweep import VARY_HELP, _progress, grid_axes
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -183,7 +183,6 @@ def codesign(
 
     from accelsim.codesign import JointObjective
     from accelsim.codesign import codesign as run_codesign
-    from accelsim.codesign.hw_sweep import parse_vary, split_values
 
     if objective not in {o.value for o in JointObjective}:
         fail(f"--objective: expected one of {', '.join(o.value for o in JointObjective)}; got {objective!r}")
@@ -191,18 +190,7 @@ def codesign(
         fail(f"--top: must be >= 1; got {top}")
     if max_points < 1 or max_hardware_points < 1:
         fail(f"--max-points and --max-hardware-points: must be >= 1; got {max_points}, {max_hardware_points}")
-    if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
-        fail(f"--plot: expected a .png, .svg or .pdf file; got {str(plot)!r}")
-    axes: dict[str, list[str]] = {}
-    for key, text in (("pe", pe), ("buffer", buffer)):
-        if text is not None:
-            axes[key] = split_values(text)
-    for item in vary or []:
-        key, values = parse_vary(item)
-        if key in axes:
-            fail(f"--vary {key}: given twice; list all its values in one --vary")
-        axes[key] = values
-    _check_sets(list(sets or []), axes)
+    axes = grid_axes(pe, buffer, vary, sets, plot)
     widths = _list(width, "--width", float)
     stems = _list(stem, "--stem", int)
     first_units = _list(first_unit, "--first-unit", str)

@@ -120,6 +120,27 @@ def _progress(console: Console) -> Any:
                     console=console, transient=True, disable=not console.is_terminal)
 
 
+def grid_axes(pe: str | None, buffer: str | None, vary: list[str] | None, sets: list[str] | None,
+              plot: Path | None) -> dict[str, list[str]]:
+    """The hardware grid of ``--pe``/``--buffer``/``--vary`` (shared by sweep and codesign), checked
+    against ``--set`` and the ``--plot`` suffix; one-line errors."""
+    from accelsim.codesign.hw_sweep import parse_vary, split_values
+
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
+        fail(f"--plot: expected a .png, .svg or .pdf file; got {str(plot)!r}")
+    axes: dict[str, list[str]] = {}
+    for key, text in (("pe", pe), ("buffer", buffer)):
+        if text is not None:
+            axes[key] = split_values(text)
+    for item in vary or []:
+        key, values = parse_vary(item)
+        if key in axes:
+            fail(f"--vary {key}: given twice; list all its values in one --vary")
+        axes[key] = values
+    _check_sets(list(sets or []), axes)
+    return axes
+
+
 def _check_sets(sets: list[str], vary: dict[str, list[str]]) -> None:
     """A field may be fixed by --set or varied, not both: which should win is a guess."""
     from accelsim.codesign.hw_sweep import SHORTHANDS
@@ -190,7 +211,6 @@ def sweep(
 
     from accelsim.codesign import Objective
     from accelsim.codesign import sweep as run_sweep
-    from accelsim.codesign.hw_sweep import parse_vary, split_values
 
     if objective not in {o.value for o in Objective}:
         fail(f"--objective: expected one of {', '.join(o.value for o in Objective)}; got {objective!r}")
@@ -198,18 +218,7 @@ def sweep(
         fail(f"--top: must be >= 1; got {top}")
     if max_points < 1:
         fail(f"--max-points: must be >= 1; got {max_points}")
-    if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
-        fail(f"--plot: expected a .png, .svg or .pdf file; got {str(plot)!r}")
-    axes: dict[str, list[str]] = {}
-    for key, text in (("pe", pe), ("buffer", buffer)):
-        if text is not None:
-            axes[key] = split_values(text)
-    for item in vary or []:
-        key, values = parse_vary(item)
-        if key in axes:
-            fail(f"--vary {key}: given twice; list all its values in one --vary")
-        axes[key] = values
-    _check_sets(list(sets or []), axes)
+    axes = grid_axes(pe, buffer, vary, sets, plot)
     options = NetworkOptions.parse(width, depth, stem, first_unit, groups).overrides()
     base = hardware_from_options(hw, None, None, sets)
     err = Console(stderr=True)
