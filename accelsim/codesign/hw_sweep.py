@@ -353,6 +353,18 @@ def _graph(network: str | LayerGraph, options: Mapping[str, Any], input_shape: S
     return resolve(network, input_shape, **options)
 
 
+def bounded_axes(vary: Mapping[str, Sequence[Any]] | None, base: HardwareSpec, limit: int, command: str,
+                 what: str, option: str) -> tuple[Axis, ...]:
+    """The grid's axes, refused (one line naming ``option``) when the grid has more than ``limit`` points."""
+    axes = make_axes(vary or {}, base)
+    size = grid_size(axes)
+    if size > limit:
+        counts = " x ".join(f"{len(a.values)} {a.key}" for a in axes)
+        raise SpecError(f"{command}: {size:,} {what} ({counts}) exceed the limit of {limit:,}; "
+                        f"give fewer values or raise {option}")
+    return axes
+
+
 def _option(key: str, label: str) -> str:
     """The command-line override that sets axis ``key`` to ``label``."""
     if key == "pe":
@@ -429,12 +441,7 @@ def sweep(
     if not isinstance(objective, Objective):
         raise SpecError(f"objective: expected one of {', '.join(o.value for o in Objective)}; got {objective!r}")
     spec0 = base_spec(base)
-    axes = make_axes(vary or {}, spec0)
-    size = grid_size(axes)
-    if size > max_points:
-        counts = " x ".join(f"{len(a.values)} {a.key}" for a in axes)
-        raise SpecError(f"sweep: {size:,} points ({counts}) exceed the limit of {max_points:,}; "
-                        "give fewer values or raise --max-points")
+    axes = bounded_axes(vary, spec0, max_points, "sweep", "points", "--max-points")
     grid = build_grid(spec0, axes)
     items = [networks] if isinstance(networks, str | LayerGraph) else list(networks)
     if not items:

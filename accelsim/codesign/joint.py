@@ -46,7 +46,7 @@ from accelsim import __version__
 from accelsim.codesign.budget import BudgetKey, BudgetSet, format_count
 from accelsim.codesign.compose import Composed, Composer, FamilySpace, NamedSpace
 from accelsim.codesign.hw_sweep import DEFAULT_MAX_POINTS as MAX_HARDWARE_POINTS
-from accelsim.codesign.hw_sweep import Axis, build_grid, grid_size, make_axes
+from accelsim.codesign.hw_sweep import Axis, bounded_axes, build_grid, grid_size
 from accelsim.codesign.pareto import pareto_indices
 from accelsim.codesign.space import DepthSpace
 from accelsim.errors import BudgetError, SpecError, WorkloadError
@@ -472,12 +472,8 @@ def codesign(
     goal = _objective(objective)
     budget_set = budgets if isinstance(budgets, BudgetSet) else BudgetSet.parse(budgets)
     spec0 = base_spec(base)
-    axes = make_axes(vary or {}, spec0)
+    axes = bounded_axes(vary, spec0, max_hardware_points, "codesign", "hardware points", "--max-hardware-points")
     m = grid_size(axes)
-    if m > max_hardware_points:
-        counts = " x ".join(f"{len(a.values)} {a.key}" for a in axes)
-        raise SpecError(f"codesign: {m:,} hardware points ({counts}) exceed the limit of {max_hardware_points:,}; "
-                        "give fewer values or raise --max-hardware-points")
     items = [networks] if isinstance(networks, str) else list(networks)
     if not items:
         raise WorkloadError("codesign: no network given")
