@@ -18,7 +18,7 @@ from accelsim.engine.timing import DmaStream, buffer_copies, dma_busy_cycles, la
 from accelsim.engine.traffic import LoopNest, Traffic
 from accelsim.engine.work import Work, WorkKind
 from accelsim.hardware.spec import Dataflow, HardwareSpec
-from accelsim.mapping.search import CandidateTable, Evaluation, Objective, search
+from accelsim.mapping.search import Bounds, CandidateTable, Evaluation, Objective, search
 from accelsim.mapping.tiling import LOOP_ORDERS
 from accelsim.results import LEVELS, AccessCounts, Tiling
 
@@ -86,38 +86,108 @@ def _scale(counts: AccessCounts, factor: float) -> AccessCounts:
     return AccessCounts(*(getattr(counts, level) * factor for level in LEVELS))
 
 
-def _evaluator(nest: LoopNest, compute: ComputeModel, spec: HardwareSpec):
-    work = nest.work
-    # Resident tensors hold one copy for the whole layer; double buffering halves the rest.
-    capacity = (spec.buffer_words - work.reserved_words) // buffer_copies(spec)
-    n_sp = nest.pairs[1]
-    latency, word_cost = float(spec.dram.latency_cycles), steady_cost_per_word(spec)
+class _Evaluator:
+    """Prices a loop nest's candidate grid (a :class:`~accelsim.mapping.search.BoundedEvaluator`).
 
-    def evaluate(table: CandidateTable) -> Evaluation:
-        # Pruning rule 3, first on whole rows / columns of the grid (a channel pair that does
-        # not fit with the smallest spatial tile never fits, and vice versa), then per cell
-        # (misfits get infinite cycles, which is cheaper than compressing every array).
-        a, wt, b, in_area, out_area = nest.footprint_terms()
-        cp = np.flatnonzero(a * in_area.min() + wt + b * out_area.min() <= capacity)
-        sp = np.flatnonzero(a.min() * in_area + wt.min() + b.min() * out_area <= capacity)
-        if cp.size == 0 or sp.size == 0:
+    The grid is the channel pairs by spatial pairs that pass pruning rule 3 wholesale; the
+    footprint and the compute cycles are computed once over it. The DMA side (the best
+    order's words and transfers, ``LoopNest.best_dma``, the first tile's loads, the last
+    write-back) is computed either over the whole grid (``__call__``) or only at the
+    positions the search asks for (``price``, the same numbers element for element).
+
+    Lower bounds for the pruned search (the pipeline's closed form is non-decreasing in
+    compute, words and transfers, ``engine.timing``): ``bounds`` gives the compute cycles
+    alone (a layer takes at least its compute); ``refine`` the closed form with what every
+    loop order moves at least (``LoopNest.min_dma_words`` / ``min_transfers_at``: one fetch
+    of every tensor tile, no re-walk) and the exact first and last transfers.
+    """
+
+    def __init__(self, nest: LoopNest, compute: ComputeModel, spec: HardwareSpec) -> None:
+        self.nest, self.compute, self.spec = nest, compute, spec
+        work = nest.work
+        # Resident tensors hold one copy for the whole layer; double buffering halves the rest.
+        self.capacity = (spec.buffer_words - work.reserved_words) // buffer_copies(spec)
+        self.latency, self.word_cost = float(spec.dram.latency_cycles), steady_cost_per_word(spec)
+        self._grid: tuple[np.ndarray, ...] | None = None
+
+    def grid(self) -> tuple[np.ndarray, ...]:
+        """``(cp, sp, misfit, compute cycles)``: the grid's channel and spatial pairs, and 2-D
+        ``(len(cp), len(sp))`` arrays over it (whole layer: repetitions included); ``(cp, sp)``
+        alone when either is empty."""
+        if self._grid is None:
+            nest, work = self.nest, self.nest.work
+            # Pruning rule 3, first on whole rows / columns of the grid (a channel pair that does
+            # not fit with the smallest spatial tile never fits, and vice versa), then per cell
+            # (misfits get infinite cycles, which is cheaper than compressing every array).
+            a, wt, b, in_area, out_area = nest.footprint_terms()
+            cp = np.flatnonzero(a * in_area.min() + wt + b * out_area.min() <= self.capacity)
+            sp = np.flatnonzero(a.min() * in_area + wt.min() + b.min() * out_area <= self.capacity)
+            if cp.size == 0 or sp.size == 0:
+                self._grid = (cp, sp)
+                return self._grid
+            cycles_c = self.compute.cycles(cp, sp, nest.n_tiles(cp, sp))
+            if work.reps != 1:  # the groups run back to back: one pipeline, one first load, one last write
+                cycles_c *= work.reps
+            self._grid = (cp, sp, nest.footprint(cp, sp) > self.capacity, cycles_c)
+        return self._grid
+
+    def __call__(self, table: CandidateTable) -> Evaluation:
+        grid = self.grid()
+        if len(grid) == 2:
             return Evaluation(np.zeros(0, dtype=np.int64), *(np.zeros(0),) * 3)
-        n_tiles = nest.n_tiles(cp, sp)
-        cycles_c = compute.cycles(cp, sp, n_tiles)
-        words, transfers = nest.best_dma(cp, sp, latency, word_cost)  # best loop order, closed form
-        if work.reps != 1:  # the groups run back to back: one pipeline, one first load, one last write
-            cycles_c *= work.reps
-            words *= work.reps
-            transfers *= work.reps
-        dma = DmaStream(words, transfers, nest.first_tile_words(cp, sp), nest.first_transfers,
-                        nest.last_words(cp, sp))
-        cycles = layer_cycles(cycles_c, dma, spec)
-        cycles[nest.footprint(cp, sp) > capacity] = np.inf
-        index = cp[:, None] * n_sp + sp[None, :]
+        cp, sp, misfit, cycles_c = grid
+        nest = self.nest
+        words, transfers = nest.best_dma(cp, sp, self.latency, self.word_cost)  # best loop order, closed form
+        cycles = self._cycles(cycles_c, words, transfers, nest.first_tile_words(cp, sp), nest.last_words(cp, sp))
+        cycles[misfit] = np.inf
+        index = cp[:, None] * nest.pairs[1] + sp[None, :]
         return Evaluation(index=index.ravel(), cycles=cycles.ravel(), dram_words=words.ravel(),
                           compute_cycles=cycles_c.ravel())
 
-    return evaluate
+    def _cycles(self, compute: np.ndarray, words: np.ndarray, transfers: np.ndarray, first_words: np.ndarray,
+                last_words: np.ndarray) -> np.ndarray:
+        """The pipeline's cycles from one repetition's DMA words and transfers (scaled here)."""
+        reps = self.nest.work.reps
+        if reps != 1:  # one pipeline over all repetitions
+            words *= reps
+            transfers *= reps
+        dma = DmaStream(words, transfers, first_words, self.nest.first_transfers, last_words)
+        return layer_cycles(compute, dma, self.spec)
+
+    def _at(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Channel pairs, spatial pairs, compute cycles and misfit flags at flat grid positions."""
+        cp, sp, misfit, cycles_c = self.grid()
+        i, j = np.divmod(positions, sp.size)
+        return cp[i], sp[j], cycles_c.ravel()[positions], misfit.ravel()[positions]
+
+    def bounds(self, table: CandidateTable) -> Bounds:
+        grid = self.grid()
+        if len(grid) == 2:
+            return Bounds(np.zeros(0), np.zeros(0))
+        cp, sp, misfit, cycles_c = grid
+        words = self.nest.min_dma_words(sp)[None, :] * float(self.nest.work.reps)
+        return Bounds(np.where(misfit, np.inf, cycles_c), words)
+
+    def refine(self, bounds: Bounds, positions: np.ndarray) -> Bounds:
+        nest = self.nest
+        cp, sp, compute, misfit = self._at(positions)
+        words = nest.min_dma_words(sp)
+        cycles = self._cycles(compute, words, nest.min_transfers_at(cp, sp), nest.first_tile_words_at(cp, sp),
+                              nest.last_words_at(cp, sp))
+        cycles[misfit] = np.inf
+        return Bounds(cycles, words)
+
+    def price(self, bounds: Bounds, positions: np.ndarray) -> Evaluation:
+        nest = self.nest
+        cp, sp, compute, misfit = self._at(positions)
+        words, transfers = nest.best_dma_at(cp, sp, self.latency, self.word_cost)
+        cycles = self._cycles(compute, words, transfers, nest.first_tile_words_at(cp, sp), nest.last_words_at(cp, sp))
+        cycles[misfit] = np.inf
+        return Evaluation(index=cp * nest.pairs[1] + sp, cycles=cycles, dram_words=words, compute_cycles=compute)
+
+
+def _evaluator(nest: LoopNest, compute: ComputeModel, spec: HardwareSpec) -> _Evaluator:
+    return _Evaluator(nest, compute, spec)
 
 
 def _mapped(model: DataflowModel, nest: LoopNest, compute: ComputeModel, spec: HardwareSpec, index: int,

@@ -224,9 +224,15 @@ class LoopNest:
         return (self.n_k[cp] * self.n_c[cp])[:, None] * self.n_s[None, sp]
 
     def first_tile_words(self, cp: np.ndarray, sp: np.ndarray) -> np.ndarray:
-        """Words loaded before the first tile can start: its inputs and weights."""
-        return (self._staged_inputs() * self.in_channels[cp])[:, None] * self.first_area[None, sp] \
-            + self.weight_tile[cp, None]
+        """Words loaded before the first tile can start: its inputs and weights, ``(len(cp), len(sp))``.
+
+        Like :meth:`last_words`, :meth:`min_transfers` and :meth:`best_dma`, it has an ``_at``
+        form for paired 1-D index arrays (candidates ``(cp[i], sp[i])``) that gives the same
+        numbers element for element (one element-wise formula on broadcast indices)."""
+        return self.first_tile_words_at(cp[:, None], sp[None, :])
+
+    def first_tile_words_at(self, cp: np.ndarray, sp: np.ndarray) -> np.ndarray:
+        return (self._staged_inputs() * self.in_channels[cp]) * self.first_area[sp] + self.weight_tile[cp]
 
     def traffic(self, cp: np.ndarray, sp: np.ndarray, order: int | None = None) -> Traffic:
         """DRAM words per tensor, ``(len(cp), len(sp))`` arrays, under loop order ``order``
@@ -292,10 +298,13 @@ class LoopNest:
         """Final output words of the last tile (the last k tile x the last spatial tile, every
         loop order ends there), ``(len(cp), len(sp))``; 0 when the output stays resident.
         Proportional to the final words (exact without a fused pool)."""
+        return self.last_words_at(cp[:, None], sp[None, :])
+
+    def last_words_at(self, cp: np.ndarray, sp: np.ndarray) -> np.ndarray:
         ho, wo = self.work.out_hw
         k_share = self.k.last[self.cp_k[cp]] / self.work.k_units
         s_share = (self.y.last[self.sp_y[sp]] / ho) * (self.x.last[self.sp_x[sp]] / wo)
-        return float(self._final_words()) * k_share[:, None] * s_share[None, :]
+        return float(self._final_words()) * k_share * s_share
 
     @property
     def first_transfers(self) -> int:
@@ -312,26 +321,44 @@ class LoopNest:
         ``best_words`` saves the largest ``P_X`` (see the module docstring). With a resident
         output the saved tensor is the output whenever ``n_c > 1`` (no spills allowed).
         """
+        return self._best_dma(cp[:, None], sp[None, :], latency, word_cost)
+
+    def best_dma_at(self, cp: np.ndarray, sp: np.ndarray, latency: float,
+                    word_cost: float) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`best_dma` of the candidates ``(cp[i], sp[i])`` (paired 1-D arrays), element for
+        element the same numbers as the grid form (the search prices only the candidates its
+        lower bound cannot rule out)."""
+        return self._best_dma(cp, sp, latency, word_cost)
+
+    def _best_dma(self, cp: np.ndarray, sp: np.ndarray, latency: float,
+                  word_cost: float) -> tuple[np.ndarray, np.ndarray]:
+        """The closed form of :meth:`best_dma` on broadcastable index arrays ``cp``, ``sp``.
+
+        Every word and transfer count is an integer below 2**53, so the float sums are exact
+        in any grouping; the ``Q_X`` comparisons use the same two products on the same values
+        in every form, so the ranking (ties included) cannot depend on the array shapes.
+        """
         w = self.work
         staged = self._staged_inputs()
         has_w = 1.0 if w.has_weights else 0.0
-        inputs = float(staged * w.in_channels) * self.halo[sp]  # (S,)
+        inputs = float(staged * w.in_channels) * self.halo[sp]
         out = float(w.out_words)
         n_k, n_c = self.n_k[cp].astype(float), self.n_c[cp].astype(float)
         n_s = self.n_s[sp].astype(float)
-        ks = n_k[:, None] * n_s[None, :]
-        p_w = np.broadcast_to((float(w.weight_words) * (n_s - 1))[None, :], ks.shape)
-        x_w = (has_w * n_k * n_c)[:, None] * (n_s - 1)[None, :]
-        p_out = np.broadcast_to(((2.0 * self.psum_words * out) * (n_c - 1))[:, None], ks.shape)
-        x_out = 2.0 * (n_c - 1)[:, None] * ks
+        ks = n_k * n_s
+        w_fetches = has_w * n_k * n_c
+        p_w = float(w.weight_words) * (n_s - 1)
+        x_w = w_fetches * (n_s - 1)
+        p_out = (2.0 * self.psum_words * out) * (n_c - 1)
+        x_out = 2.0 * (n_c - 1) * ks
         if w.packed:
-            p_in = np.zeros(ks.shape)
+            p_in = np.zeros(np.broadcast_shapes(cp.shape, sp.shape))
             x_in = p_in
             in_fetches = staged * ks
         else:
-            p_in = inputs[None, :] * (n_k - 1)[:, None]
-            x_in = staged * (n_c * (n_k - 1))[:, None] * n_s[None, :]
-            in_fetches = staged * n_c[:, None] * n_s[None, :]
+            p_in = inputs * (n_k - 1)
+            x_in = staged * (n_c * (n_k - 1)) * n_s
+            in_fetches = staged * n_c * n_s
         q_in = latency * x_in + word_cost * p_in
         q_w = latency * x_w + word_cost * p_w
         q_out = latency * x_out + word_cost * p_out
@@ -342,16 +369,33 @@ class LoopNest:
         save_in = beats(q_in, p_in, q_w, p_w) & beats(q_in, p_in, q_out, p_out)
         save_w = ~save_in & beats(q_w, p_w, q_out, p_out)
         if w.output_resident:
-            spills = (n_c > 1)[:, None]
-            save_in, save_w = save_in & ~spills, save_w & ~spills
-        save_out = ~(save_in | save_w)
-        base_words = (inputs[None, :] + float(w.weight_words + self._final_words() + w.shortcut_tensors * out))
+            no_spill = n_c <= 1
+            save_in, save_w = save_in & no_spill, save_w & no_spill
+        # the two tensors not saved pay their re-walk: all three penalties less the saved one
+        base_words = inputs + float(w.weight_words + self._final_words() + w.shortcut_tensors * out)
         words = base_words + p_in + p_w + p_out - np.where(save_in, p_in, np.where(save_w, p_w, p_out))
         finals = (1.0 if self._final_words() else 0.0) + w.shortcut_tensors
-        transfers = (in_fetches + (has_w * n_k * n_c)[:, None] + finals * ks + x_in + x_w + x_out
+        transfers = (in_fetches + w_fetches + finals * ks + x_in + x_w + x_out
                      - np.where(save_in, x_in, np.where(save_w, x_w, x_out)))
-        del save_out
         return words, transfers
+
+    def min_dma_words(self, sp: np.ndarray) -> np.ndarray:
+        """Words every loop order moves at least, per spatial pair (no re-walk penalty): a lower
+        bound of :meth:`best_dma`'s words for every channel pair."""
+        w = self.work
+        inputs = float(self._staged_inputs() * w.in_channels) * self.halo[sp]
+        return inputs + float(w.weight_words + self._final_words() + w.shortcut_tensors * float(w.out_words))
+
+    def min_transfers_at(self, cp: np.ndarray, sp: np.ndarray) -> np.ndarray:
+        """Transfers every loop order makes at least, for candidates ``(cp[i], sp[i])``: one fetch
+        of every input and weight tile and one final write (and shortcut read) per output tile,
+        no re-walk: a lower bound of :meth:`best_dma_at`'s transfers."""
+        w = self.work
+        n_k, n_c = self.n_k[cp].astype(float), self.n_c[cp].astype(float)
+        n_s = self.n_s[sp].astype(float)
+        finals = (1.0 if self._final_words() else 0.0) + w.shortcut_tensors
+        per_s = float(self._staged_inputs()) * (n_k if w.packed else n_c) + finals * n_k  # per s tile
+        return per_s * n_s + (1.0 if w.has_weights else 0.0) * n_k * n_c
 
     def transfers_at(self, cp: int, sp: int, order: int) -> int:
         """DMA transfers of one candidate under one loop order (Python ints)."""

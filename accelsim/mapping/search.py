@@ -10,6 +10,21 @@ winner. Ties are broken by a fixed key, so the choice is deterministic:
 2. the smallest flat candidate index (candidate values are sorted by decreasing tile size,
    so this prefers fewer, larger tiles); the evaluator has already fixed the loop order
    per candidate with its own fixed priority.
+
+**Exact pruning** (:class:`BoundedEvaluator`). An evaluator that can also give a cheap
+*lower bound* of every candidate's cycles and DRAM words (``bounds``) and price any subset
+exactly (``price``) lets the search skip most of the exact pricing without changing the
+winner: it prices the candidate with the smallest bounded first key (the incumbent), whose
+exact first key is ``u``, and then prices only the candidates whose bounded key is within
+the first key's tie tolerance of ``u`` (first under the coarse ``bounds``, then under the
+tighter ``refine`` of their survivors). Why that is exact: each key
+is non-decreasing in cycles and DRAM words (float rounding is monotone, so a bound computed
+with the same operations on smaller operands stays below), hence a candidate whose bound
+exceeds ``u + tol(u)`` has a first key above ``best + tol(best)`` (``best <= u``) and could
+not survive the first key of :func:`argbest` anyway; the survivors keep their exact prices
+and their increasing candidate order, so every later key and the index tie-break see the
+same values. JOINT normalises by the best DRAM words of *all* feasible candidates, so it is
+never pruned. If a bound is NaN or no incumbent is finite the search prices everything.
 """
 
 from __future__ import annotations
@@ -17,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -65,6 +81,54 @@ class Objective:
             cost = whole / best_cycles + self.joint_weight * ev.dram_words / best_words
             return (cost, whole, ev.dram_words)
         return (whole, ev.dram_words, ev.compute_cycles)
+
+    @property
+    def prunable(self) -> bool:
+        """Whether the first key is a per-candidate non-decreasing function of cycles and DRAM
+        words alone (JOINT's depends on every candidate's prices)."""
+        return self.kind is not ObjectiveKind.JOINT
+
+    def bound_key(self, bounds: Bounds) -> np.ndarray:
+        """A lower bound of each candidate's first key, from lower bounds of its cycles and
+        words (the same operations as :meth:`keys`; flat, C-order over the bounds' grid)."""
+        whole = np.ceil(bounds.cycles - 1e-6)
+        if self.kind is ObjectiveKind.WEIGHTED:
+            whole = whole + self.dram_weight * bounds.dram_words
+        return whole.ravel()
+
+
+@dataclass(frozen=True, eq=False)
+class Bounds:
+    """Lower bounds of the prices of a grid of candidates (arrays broadcastable to one shape).
+
+    ``cycles`` is infinite for a candidate known infeasible; positions are C-order flat
+    positions into the broadcast shape, which the evaluator maps back to candidates.
+    """
+
+    cycles: np.ndarray
+    dram_words: np.ndarray
+
+
+@runtime_checkable
+class BoundedEvaluator(Protocol):
+    """An evaluator that can bound every candidate cheaply and price any subset exactly."""
+
+    def __call__(self, table: CandidateTable) -> Evaluation:
+        """Every candidate priced (the unpruned search, and trade-off studies)."""
+        ...
+
+    def bounds(self, table: CandidateTable) -> Bounds:
+        """Lower bounds of every candidate's cycles and DRAM words (cheap, coarse)."""
+        ...
+
+    def refine(self, bounds: Bounds, positions: np.ndarray) -> Bounds:
+        """Tighter lower bounds (1-D) of the candidates at ``positions`` of ``bounds``."""
+        ...
+
+    def price(self, bounds: Bounds, positions: np.ndarray) -> Evaluation:
+        """The exact prices of the candidates at ``positions`` (increasing) of ``bounds``;
+        an infeasible candidate gets infinite cycles."""
+        ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,7 +188,15 @@ def search(
     evaluate: Callable[[CandidateTable], Evaluation],
     objective: Objective,
 ) -> Choice | None:
-    """Evaluate every candidate of ``table`` and return the best, or None if none is feasible."""
+    """Evaluate every candidate of ``table`` and return the best, or None if none is feasible.
+
+    A :class:`BoundedEvaluator` is searched with exact pruning (module docstring) unless the
+    objective is JOINT; the choice is the same either way.
+    """
+    if isinstance(evaluate, BoundedEvaluator) and objective.prunable:
+        choice = _pruned_search(table, evaluate, objective)
+        if choice is not False:
+            return choice
     ev = evaluate(table)
     if len(ev) == 0:
         return None
@@ -134,3 +206,39 @@ def search(
     order = -1 if ev.order is None else int(ev.order[pos])
     return Choice(index=int(ev.index[pos]), order=order, evaluated=table.size,
                   feasible=int(np.isfinite(ev.cycles).sum()))
+
+
+def _pruned_search(table: CandidateTable, evaluate: BoundedEvaluator, objective: Objective) -> Choice | None | bool:
+    """:func:`search` pricing only the candidates the lower bounds cannot rule out; False when
+    the bounds give no finite incumbent (the caller then prices everything).
+
+    The incumbent is the candidate with the smallest coarse bound, priced exactly; the coarse
+    bounds of the whole grid and then the refined bounds of their survivors are held against
+    it. (More incumbents, or a second one from the refined bounds, prune a little more but
+    cost more per search than the few extra survivors do: pricing is vectorised.)
+    """
+    bounds = evaluate.bounds(table)
+    key = objective.bound_key(bounds)
+    if key.size == 0:
+        return None
+    if np.isnan(key).any():
+        return False
+    first = np.array([np.argmin(key)])
+    incumbent = float(objective.keys(evaluate.price(bounds, first))[0][0])
+    if not np.isfinite(incumbent):
+        return False
+    keep = np.flatnonzero(key <= _tolerance(incumbent))
+    refined = objective.bound_key(evaluate.refine(bounds, keep))
+    if np.isnan(refined).any():
+        return False
+    keep = keep[refined <= _tolerance(incumbent)]
+    ev = evaluate.price(bounds, keep)
+    pos = argbest(objective.keys(ev))
+    order = -1 if ev.order is None else int(ev.order[pos])
+    return Choice(index=int(ev.index[pos]), order=order, evaluated=table.size,
+                  feasible=int(np.isfinite(bounds.cycles).sum()))
+
+
+def _tolerance(best: float) -> float:
+    """The largest first key :func:`argbest` keeps when ``best`` is the smallest."""
+    return best + _RTOL * abs(best) + 1e-12
