@@ -87,10 +87,10 @@ def test_8x8_best_distribution_and_variants(search8):
     ours = (depth_text(best.depth), f"{best.cycles / search8.base.cycles:.3f}",
             f"{100 * (best.energy / search8.base.energy - 1):.0f}")
     assert ours == (depth, rel, energy), STALE.format((depth, rel, energy), ours)
-    shown = stated(r"v3 to v5 are within 2% of v2 \(x(\d+\.\d+), x(\d+\.\d+), x(\d+\.\d+);")
+    shown = stated(r"v3 to v5 are within 3% of v2 \(x(\d+\.\d+), x(\d+\.\d+), x(\d+\.\d+);")
     variants = _relative_to_v2(search8)
     assert tuple(f"{v:.3f}" for v in variants.values()) == shown, STALE.format(shown, variants)
-    assert all(abs(v - 1) < 0.02 for v in variants.values())
+    assert all(abs(v - 1) < 0.03 for v in variants.values())
 
 
 @pytest.fixture(scope="module")

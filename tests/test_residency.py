@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from accelsim.cli import app
 from accelsim.engine import MODELS, LoopNest, build_work, map_best, map_fixed, min_buffer_words
-from accelsim.engine.timing import layer_cycles
+from accelsim.engine.timing import DmaStream, layer_cycles
 from accelsim.hardware import PAPER_CONFIGS
 from accelsim.hardware.spec import REFERENCE, Dataflow, HardwareSpec
 from accelsim.mapping import LOOP_ORDERS, Objective
@@ -116,7 +116,7 @@ def test_resident_tensors_equal_walker(case, dataflow, flags) -> None:
             t = got.traffic
             assert (t.inputs, t.weights, t.output_writes, t.output_reads, t.shortcut) == tuple(
                 reps * x for x in (ref.inputs, ref.weights, ref.output_writes, ref.output_reads, ref.shortcut)), where
-            expected = layer_cycles(reps * ref.compute_cycles, ref.dma(reps), ODD)
+            expected = layer_cycles(reps * ref.compute_cycles, DmaStream(*ref.dma_aggregates(reps)), ODD)
             assert got.cycles == pytest.approx(expected, rel=1e-12), where
             assert ref.max_tile_words * 2 <= got.footprint_words, where
             array_gb = got.counts.global_buffer - got.counts.dram
@@ -133,7 +133,8 @@ def test_resident_pool_equals_walker() -> None:
             ref = walk(work, ODD, Dataflow.STREAM, tiles, order)
             got = map_fixed(MODELS[Dataflow.STREAM], work, ODD, tiles, order)
             assert got.dram_words == ref.dram, (flags, tiles, order)
-            assert got.cycles == pytest.approx(layer_cycles(ref.compute_cycles, ref.dma(), ODD), rel=1e-12)
+            expected = layer_cycles(ref.compute_cycles, DmaStream(*ref.dma_aggregates()), ODD)
+            assert got.cycles == pytest.approx(expected, rel=1e-12)
             # the array still reads the inputs (halo included) and writes the outputs in the
             # buffer: only the DMA side of the resident words is gone
             base = map_fixed(MODELS[Dataflow.STREAM], plain, ODD, tiles, order)
@@ -181,7 +182,7 @@ def test_search_uses_the_buffer_left_by_the_reservation(dataflow, flags) -> None
             ref = walk(work, spec, dataflow, tiles, order)
             if flags[1] and ref.output_reads:
                 continue
-            cycles = layer_cycles(ref.compute_cycles, ref.dma(), spec)
+            cycles = layer_cycles(ref.compute_cycles, DmaStream(*ref.dma_aggregates()), spec)
             key = (math.ceil(cycles - 1e-6), ref.dram, ref.compute_cycles)
             best = key if best is None else min(best, key)
     got = map_best(MODELS[dataflow], work, spec, Objective())

@@ -7,7 +7,11 @@ share the weight), which is how OS, and only OS, exploits weight sparsity ``sigm
 
 Per sub-tile of ``pr x pc`` active PEs (``pr <= Pr``, ``pc <= Pc``):
 
-* ``win = ((pr-1)*min(sy,R) + R) * ((pc-1)*min(sx,S) + S)`` input words per channel;
+* ``win`` input words per channel: the in-image inputs the sub-tile's PEs touch, each read
+  once and passed between neighbours, ``((pr-1)*min(sy,R) + R) * ((pc-1)*min(sx,S) + S)`` in
+  the map's interior and fewer at its border (padding positions are zeros the array makes,
+  never read from the buffer; :func:`band_classes`). Until the independent oracle
+  (``accelsim.oracle``) enumerated the windows, the padding was counted as read;
 * ``cyc_c = max(R*S*(1-sigma), q*win/B_in)`` cycles per input channel, with ``q = 1-sigma``
   for 1x1 kernels (a zero weight also spares its channel's inputs) else 1  (3.6);
 * ``max(ct*cyc_c, pr*pc/B_out)`` cycles per (output channel, sub-tile, c-tile): the finished
@@ -39,35 +43,53 @@ input windows (``q*win`` per output channel, sub-tile and input channel) + outpu
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from accelsim.engine.base import Tiles
-from accelsim.engine.traffic import LoopNest, Traffic
+from accelsim.engine.traffic import LoopNest, Traffic, _window_rows
 from accelsim.engine.work import Work, WorkKind
 from accelsim.hardware.spec import Dataflow, HardwareSpec
 from accelsim.mapping.tiling import tile_values
 from accelsim.results import AccessCounts
 
 
-def _window(sizes: np.ndarray, kernel: int, stride: int) -> np.ndarray:
-    """Input words along one axis for sub-tiles of ``sizes`` output pixels (0 for size 0)."""
-    return np.where(sizes > 0, (sizes - 1) * min(stride, kernel) + kernel, 0)
+@lru_cache(maxsize=4096)
+def band_classes(n_out: int, n_in: int, kernel: int, stride: int, pad: int, quantum: int,
+                 tiles: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sub-tile bands of one axis, as classes of equal (size, in-image window).
 
-
-def _count_matrix(sizes: np.ndarray, counts: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``(V, len(values))`` matrix: how many sub-tiles of each size in ``values`` each candidate has.
-
-    ``values`` are the distinct sub-tile sizes that occur (sorted), not every size 0..Pr: the
-    matrices then grow with the layer's output map, not with the array (a 4096x4096 array
-    on a 111x111 map has at most a few dozen sizes per axis, not 4097).
+    Every tile of ``tiles[v]`` output rows (the last one the remainder) is cut into bands of at
+    most ``quantum`` rows (one per array row); a band's window is the input rows its outputs
+    touch inside the image (padding rows are zeros the array makes, never read), so a band at
+    the border reads fewer rows than an interior one. Returns ``(sizes, windows, counts)``:
+    the distinct (size, window) pairs that occur (U,) and how many bands of each every
+    candidate has (V, U).
     """
-    out = np.zeros((sizes.shape[0], values.size))
-    rows = np.arange(sizes.shape[0])
-    index = np.searchsorted(values, sizes)
-    for j in range(sizes.shape[1]):
-        np.add.at(out, (rows, index[:, j]), counts[:, j])
-    out[:, values == 0] = 0.0
-    return out
+    full, new = _window_rows(n_out, n_in, kernel, stride, pad)
+    cum = np.concatenate([[0], np.cumsum(new)]).tolist()
+    full_l = full.tolist()
+    index: dict[tuple[int, int], int] = {}
+    per_candidate = []
+    for t in tiles:
+        seen: dict[int, int] = {}
+        for tile_start in range(0, n_out, t):
+            tile_stop = min(tile_start + t, n_out)
+            for start in range(tile_start, tile_stop, quantum):
+                stop = min(start + quantum, tile_stop)
+                key = (stop - start, int(full_l[start] + cum[stop] - cum[start + 1]))
+                u = index.setdefault(key, len(index))
+                seen[u] = seen.get(u, 0) + 1
+        per_candidate.append(seen)
+    counts = np.zeros((len(tiles), len(index)))
+    for v, seen in enumerate(per_candidate):
+        for u, n in seen.items():
+            counts[v, u] = n
+    keys = np.array(list(index), dtype=np.int64).reshape(-1, 2)
+    for arr in (keys, counts):
+        arr.setflags(write=False)
+    return keys[:, 0], keys[:, 1], counts
 
 
 class OSCompute:
@@ -80,18 +102,17 @@ class OSCompute:
         b_out = spec.model.os_output_words_per_cycle or pe.cols
         nz = 1.0 - work.sigma
         self.q = nz if work.taps == 1 else 1.0
-        ys, yn = nest.y.sub_classes(pe.rows)
-        xs, xn = nest.x.sub_classes(pe.cols)
-        self.row_win = _window(ys, work.kernel[0], work.stride[0])
-        self.col_win = _window(xs, work.kernel[1], work.stride[1])
-        self.sub_rows, self.sub_cols = yn.sum(axis=1), xn.sum(axis=1)
-        self.row_counts, self.col_counts = yn, xn
+        (ho, wo), (h, w) = work.out_hw, work.in_hw
+        a, row_win, rows = band_classes(ho, h, work.kernel[0], work.stride[0], work.padding[0], pe.rows,
+                                        tuple(nest.y.tile.tolist()))
+        b, col_win, cols = band_classes(wo, w, work.kernel[1], work.stride[1], work.padding[1], pe.cols,
+                                        tuple(nest.x.tile.tolist()))
+        self.sub_rows, self.sub_cols = rows.sum(axis=1), cols.sum(axis=1)
+        self.row_words, self.col_words = rows @ row_win, cols @ col_win  # window words summed over bands
         # Cycles of one sub-tile of a x b active PEs reducing u input channels, for every
-        # sub-tile shape (a <= Pr, b <= Pc) and distinct c-tile size u; then summed over each
-        # candidate's sub-tiles with count matrices (two small matrix products).
-        a = np.unique(ys)  # the sub-tile heights and widths that occur (<= Pr, <= Pc)
-        b = np.unique(xs)
-        win = _window(a, work.kernel[0], work.stride[0])[:, None] * _window(b, work.kernel[1], work.stride[1])[None]
+        # (row band, column band) class and distinct c-tile size u; then summed over each
+        # candidate's sub-tiles with the count matrices (two small matrix products).
+        win = row_win[:, None] * col_win[None, :]
         per_channel = np.maximum(work.taps * nz, self.q * win / b_in)  # (A, B)
         drain = (a[:, None] * b[None, :]) / b_out
         if work.packed:  # each output channel reduces over its own group's Cg channels
@@ -100,8 +121,6 @@ class OSCompute:
             c_sizes, c_mult = nest.c.classes()
         sizes, inverse = np.unique(c_sizes, return_inverse=True)
         block = np.maximum(sizes[:, None, None] * per_channel[None], drain[None])  # (U, A, B)
-        rows = _count_matrix(ys, yn, a)  # (Vy, A): sub-rows of each height
-        cols = _count_matrix(xs, xn, b)  # (Vx, B)
         per_size = rows[None] @ (block @ cols.T)  # (U, Vy, Vx): one output channel
         per_size = per_size.reshape(sizes.size, -1)
         inverse = inverse.reshape(c_sizes.shape)
@@ -122,7 +141,7 @@ class OSCompute:
         nz = 1.0 - work.sigma
         macs = work.macs / work.reps
         subs = float(self.sub_rows[iy] * self.sub_cols[ix])
-        windows = float((self.row_counts[iy] * self.row_win[iy]).sum() * (self.col_counts[ix] * self.col_win[ix]).sum())
+        windows = float(self.row_words[iy] * self.col_words[ix])
         k, cg = work.out_channels, work.c_per_group
         weight_reads = k * subs * cg * work.taps * nz
         input_reads = k * cg * windows * self.q

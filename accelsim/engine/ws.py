@@ -19,8 +19,13 @@ vector per cycle (the systolic stream), and all ``P`` ports are shared, so
 
 * weight double buffering (``HardwareSpec.ws_weight_double_buffered``): the next weights load
   while this pass streams: a pass costs ``max(T, (T*v + F) / P)``; each tile pays its first
-  weight load ``F/P`` and the systolic skew ``Pr + Pc - 1`` once:
-  ``passes * max(T, (T*v + F)/P) + F/P + Pr + Pc - 1``  (3.2 with the load priced);
+  weight load ``F/P`` and the systolic skew ``Pr + Pc - 1`` once, and its last pass has no
+  next block to load (it costs ``max(T, T*v/P)``):
+  ``(passes - 1) * max(T, (T*v + F)/P) + max(T, T*v/P) + F/P + Pr + Pc - 1``  (3.2 with the
+  load priced). Until the independent oracle (``accelsim.oracle``, which steps the ports slot
+  by slot) found it, every pass was charged a next block, so a tile of ``n`` passes paid
+  ``n + 1`` block loads: too slow by ``max(T, (T*v + F)/P) - max(T, T*v/P)`` a tile whenever
+  the load does not hide behind the stream (``T < F/(P - v)``: FC layers, tiny tiles);
 * without it: ``passes * (max(T, T*v/P) + F/P + Pr + Pc - 1)`` (3.3, SCALE-Sim's fold cost).
 
 Why: the old ``max(T, Pr)`` pass cost fixed the weight-load path at ``Pc`` words/cycle, so a
@@ -82,9 +87,13 @@ class WSCompute:
         stream = ys[:, :, None, None] * xs[None, None, :, :]  # T of every (y-class, x-class) tile
         mult = yn[:, :, None, None] * xn[None, None, :, :]
         ports, v, load = ws_port_costs(spec)
+        self.last_pass_saving = np.zeros(nest.pairs[1])
         if spec.ws_weight_double_buffered:  # the flag, if the register file has room for the next weight
             stream_sum = (mult * np.maximum(stream, (stream * v + load) / ports)).sum(axis=(1, 3))
             self.tile_overhead = load / ports + pr + pc - 1
+            # a tile's last pass has no next block to load: it costs max(T, T*v/P)
+            saving = mult * (np.maximum(stream, (stream * v + load) / ports) - np.maximum(stream, stream * v / ports))
+            self.last_pass_saving = saving.sum(axis=(1, 3)).ravel()
         else:
             per_pass = np.maximum(stream, stream * v / ports) + load / ports + pr + pc - 1
             stream_sum = (mult * per_pass).sum(axis=(1, 3))
@@ -96,6 +105,8 @@ class WSCompute:
         out = (self.work.taps * self.fold_pairs[cp])[:, None] * self.stream_sum[None, sp]
         if self.tile_overhead:
             out += self.tile_overhead * n_tiles
+            kc_tiles = (self.nest.n_k[cp] * self.nest.n_c[cp])[:, None]
+            out -= kc_tiles * self.last_pass_saving[None, sp]
         return out
 
     def accesses(self, cp: int, sp: int, traffic: Traffic) -> AccessCounts:

@@ -10,10 +10,11 @@ Sections (each with where its numbers come from):
    configuration out, one network out). The CV error is the expected error on new networks.
 2. **Figure 6 statements** (paper vs ours, ``accelsim.reporting.figure6``).
 3. **Brute-force oracle.** The engine's closed-form counts against ``accelsim.oracle``, which
-   walks the tile loops of small layers one iteration at a time and counts every DRAM word,
-   global-buffer access and compute cycle by enumeration (no closed forms), on a sample of
-   layer shapes, tilings and loop orders; plus the pruned tiling search against the
-   exhaustive one.
+   shares no code or formula with the engine: it walks the tile loops of small layers one
+   iteration at a time, counting every DRAM word and global-buffer access by enumeration and
+   every compute cycle by stepping the buffer ports slot by slot and the PE array pass by pass
+   and block by block, on a sample of layer shapes, tilings and loop orders; plus the pruned
+   tiling search against the exhaustive one.
 4. **Peer cross-check.** ``bench/peers/zigzag_vs_accelsim.md`` (ZigZag vs accelsim at matched
    assumptions) when present; "not available" otherwise.
 """
@@ -197,7 +198,8 @@ def evidence(specs: Sequence[HardwareSpec], *, with_oracle: bool = True) -> dict
                      "(the non-withheld SqueezeNext rows) and the statements around Figure 6 (accelsim.paper)",
             "cross_validation": cal.command if cal else "the specs carry no calibration section",
             "calibration_data": cal.data if cal else None,
-            "oracle": "accelsim/oracle.py: brute-force loop-nest walker (counts by enumeration)",
+            "oracle": "accelsim/oracle.py: brute-force loop-nest walker and port/PE-array step simulator "
+                      "(counts by enumeration and stepping, no engine code)",
             "peer": where,
         },
         "hardware": [s.label for s in specs],
