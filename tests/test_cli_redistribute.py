@@ -68,8 +68,8 @@ def test_table_csv_plot_and_options(tmp_path: Path) -> None:
         (["--budget", "blocks=5", "--budget", "params<=0.1M"], "best achievable: params"),
         (["--objective", "speed"], "--objective: expected one of cycles, energy, edp"),
         (["--plot", "x.jpg"], "--plot: expected a .png"),
-        (["--pe", "16by16"], "error: "),
-        (["--depth", "6,6,x"], "--depth"),
+        (["--pe", "16by16"], "error: --pe: expected ROWSxCOLS such as '16x16' (got '16by16')"),
+        (["--depth", "6,6,x"], "error: --depth: expected comma-separated integers >= 1 such as 2,4,14,1; got '6,6,x'"),
     ],
 )
 def test_errors_are_one_line_exit_2(args: list[str], message: str) -> None:

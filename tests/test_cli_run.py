@@ -83,15 +83,17 @@ def test_network_and_hardware_options(sqnxt23) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["run", "sqnxt999"], "unknown network 'sqnxt999'; did you mean"),
-    (["run", "sqnxt23", "--pe", "0x16"], "--pe 0x16"),
-    (["run", "sqnxt23", "--buffer", "12XB"], "--buffer"),
+    (["run", "sqnxt23", "--pe", "0x16"], "--pe 0x16: pe_array.rows: must be >= 1 (got 0)"),
+    (["run", "sqnxt23", "--buffer", "12XB"], "--buffer: global_buffer.size_bytes: expected a number or a size such "
+                                             "as '128KB' (B, KB, MB, GB; 1KB = 1024 B) (got '12XB')"),
     (["run", "sqnxt23", "--buffer", "-4KB"], "must be > 0"),
     # conv1's smallest tile: 7x7 input window + 49 weights + 1 output = 99 words, x2 copies x 2 B
     (["run", "sqnxt23", "--buffer", "64B"], "layer 'conv1' (conv 3x227x227 -> 64x111x111, kernel 7x7): the 64B "
                                             "global buffer cannot hold even the smallest tile; it needs at least "
                                             "396 bytes"),
     (["run", "sqnxt23", "--dataflow", "is"], "--dataflow: expected one of auto, ws, os"),
-    (["run", "sqnxt23", "--depth", "2,x"], "--depth"),
+    (["run", "sqnxt23", "--depth", "2,x"], "--depth: expected comma-separated integers >= 1 such as 2,4,14,1; "
+                                           "got '2,x'"),
 ])
 def test_bad_input_exits_2_with_one_line(args, message) -> None:
     result = runner.invoke(app, args)

@@ -64,8 +64,10 @@ def test_cli_train_top_adds_accuracy_to_json() -> None:
     ("args", "message"),
     [
         (["--train-top", "1"], "--train-top: needs --data SOURCE"),
-        (["--train-top", "1", "--data", "nosuchdata"], "error: "),
-        (["--train-top", "1", "--data", DATA, "--epochs", "0"], "--epochs"),
+        (["--train-top", "1", "--data", "nosuchdata"],
+         "error: nosuchdata: no such file or folder (expected a folder, a .npz file, or built-in"),
+        (["--train-top", "1", "--data", DATA, "--epochs", "0"], "error: --epochs: expected an integer >= 1; got 0"),
+        (["--train-top", "-1"], "error: --train-top: expected an integer >= 0; got -1"),
     ],
 )
 def test_cli_train_errors(args: list[str], message: str) -> None:

@@ -200,7 +200,9 @@ def test_search_is_formula_free_and_deterministic() -> None:
     table = CandidateTable((np.array([8, 4, 2, 1]), np.array([3, 1]), np.array([5, 2, 1]), np.array([4, 1])))
     for trial in range(20):
         n = table.size
-        cycles = rng.integers(100, 104, n).astype(float) + rng.choice([0.0, 0.3], n)  # many whole-cycle ties
+        # many whole-cycle ties, fractional ones among them: 99.3 and 100.0 are both 100 whole cycles,
+        # so the DRAM words decide between them (a search comparing raw cycles would take 99.3)
+        cycles = rng.integers(100, 104, n).astype(float) + rng.choice([0.0, -0.7], n)
         cycles[rng.choice(n, 5, replace=False)] = np.inf  # infeasible candidates never win
         dram = rng.integers(10, 13, n).astype(float)
         compute = rng.integers(50, 52, n).astype(float)

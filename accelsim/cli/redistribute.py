@@ -177,8 +177,9 @@ def redistribute(
         fail(f"--top: must be >= 1; got {top}")
     if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
         fail(f"--plot: expected a .png, .svg or .pdf file; got {str(plot)!r}")
-    if train_top < 0 or epochs < 1 or (image_size is not None and image_size < 1):
-        fail(f"--train-top must be >= 0, --epochs and --image-size >= 1; got {train_top}, {epochs}, {image_size}")
+    for flag, value, least in (("--train-top", train_top, 0), ("--epochs", epochs, 1), ("--image-size", image_size, 1)):
+        if value is not None and value < least:
+            fail(f"{flag}: expected an integer >= {least}; got {value}")
     if train_top and data is None:
         fail("--train-top: needs --data SOURCE (e.g. --data digits)")
     network_options = NetworkOptions.parse(width, depth, stem, first_unit, groups)
