@@ -502,10 +502,64 @@ def test_write_errors_name_the_output(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_output_onto_a_device_or_through_a_file(tmp_path: Path) -> None:
     """Renaming over /dev/full would replace the device node (as root): refused, naming it."""
     one_error_line(runner.invoke(app, ["run", "tinydarknet", "--csv", "/dev/full"]),
-                   "error: /dev/full: not a regular file; outputs are written to regular files")
+                   "error: --csv /dev/full: exists and is not a regular file")
     assert Path("/dev/full").is_char_device()
     (tmp_path / "afile").write_text("")
     out = tmp_path / "afile" / "x.csv"
     one_error_line(runner.invoke(app, ["run", "tinydarknet", "--csv", str(out)]),
-                   f"error: {out}: {tmp_path / 'afile'} is a file, not a folder")
+                   f"error: --csv {out}: {tmp_path / 'afile'} exists and is not a directory")
     one_error_line(runner.invoke(app, ["export", "tinydarknet", "-o", str(tmp_path) + "/"]), str(tmp_path))
+
+
+# every output option is checked before any work: an existing file where a folder is expected,
+# a folder where a file is expected, a file on the way to either, a folder that cannot be written
+_FOLDER_OUTPUTS = [["report", "table3"], ["report", "figure6"], ["report", "figure7"],
+                   ["report", "breakdown", "sqnxt23"], ["report", "all"],
+                   ["calibrate", "{root}/hwconfigs/calibration/table3_squeezenext.csv", "--fit", "model.fuse_pool"]]
+_FILE_OUTPUTS = [(["run", "sqnxt23"], "--csv", "x.csv"), (["sweep", "sqnxt23"], "--csv", "x.csv"),
+                 (["sweep", "sqnxt23"], "--plot", "x.png"), (["redistribute", "sqnxt23v2"], "--csv", "x.csv"),
+                 (["redistribute", "sqnxt23v2"], "--plot", "x.png"), (["codesign", "sqnxt23v2"], "--csv", "x.csv"),
+                 (["codesign", "sqnxt23v2"], "--plot", "x.png"), (["export", "sqnxt23"], "--output", "x.json")]
+_ROOT = str(Path(__file__).resolve().parents[1])
+
+
+@pytest.mark.parametrize("command", _FOLDER_OUTPUTS, ids=lambda c: " ".join(c[:2]))
+def test_out_folder_that_is_a_file_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    command = [c.replace("{root}", _ROOT) for c in command]
+    afile = tmp_path / "afile"
+    afile.write_text("keep")
+    line = one_error_line(runner.invoke(app, [*command, "--out", str(afile)]))
+    assert line == f"error: --out {afile}: exists and is not a directory"
+    inner = afile / "reports"
+    line = one_error_line(runner.invoke(app, [*command, "--out", str(inner)]))
+    assert line == f"error: --out {inner}: {afile} exists and is not a directory"
+    assert afile.read_text() == "keep"
+
+
+@pytest.mark.parametrize(("command", "option", "name"), _FILE_OUTPUTS, ids=lambda c: str(c))
+def test_output_file_checks_name_the_option_and_the_file(tmp_path: Path, command: list[str], option: str,
+                                                         name: str) -> None:
+    folder = tmp_path / name  # a folder where the file should go
+    folder.mkdir()
+    line = one_error_line(runner.invoke(app, [*command, option, str(folder)]))
+    assert line == f"error: {option} {folder}: is a directory; expected a file path"
+    afile = tmp_path / "afile"
+    afile.write_text("keep")
+    line = one_error_line(runner.invoke(app, [*command, option, str(afile / name)]))
+    assert line == f"error: {option} {afile / name}: {afile} exists and is not a directory"
+
+
+@pytest.mark.parametrize(("command", "option", "name"), [*_FILE_OUTPUTS[:2], (["report", "table3"], "--out", "r")],
+                         ids=lambda c: str(c))
+def test_unwritable_output_folder_is_refused_before_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         command: list[str], option: str, name: str) -> None:
+    import errno
+    import tempfile
+
+    def denied(*args: object, **kwargs: object) -> None:  # as a read-only folder would for a non-root user
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    out = tmp_path / name
+    line = one_error_line(runner.invoke(app, [*command, option, str(out)]))
+    assert line == f"error: {option} {out}: cannot write in {tmp_path} (Permission denied)"

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
-from accelsim.cli.common import HwListOption, cli_errors
+from accelsim.cli.common import HwListOption, check_output_dir, cli_errors
 
 
 def _progress(quiet: bool) -> Any:
@@ -142,6 +142,8 @@ def calibrate(
 
     if points < 2:
         fail(f"--points: expected at least 2 (got {points})")
+    if out is not None:
+        check_output_dir(out, "--out")
     data = load_measurements(measurements)
     hw_texts = [str(h) for h in (hws or ["16x16"])]
     specs = dict(zip(hw_texts, hardware_list_from_options(hws), strict=True))

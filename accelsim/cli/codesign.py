@@ -26,6 +26,7 @@ from accelsim.cli.common import (
     SchedulerOption,
     SetOption,
     WorkersOption,
+    check_output_files,
     cli_errors,
     executor_from_options,
     fail,
@@ -191,6 +192,7 @@ def codesign(
     if max_points < 1 or max_hardware_points < 1:
         fail(f"--max-points and --max-hardware-points: must be >= 1; got {max_points}, {max_hardware_points}")
     axes = grid_axes(pe, buffer, vary, sets, plot)
+    check_output_files(("--csv", csv))
     widths = _list(width, "--width", float)
     stems = _list(stem, "--stem", int)
     first_units = _list(first_unit, "--first-unit", str)

@@ -214,6 +214,19 @@ def parse_depth(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in parts)
 
 
+def check_output_dir(path: Path, option: str) -> None:
+    """Fail now, before any work, unless ``path`` is (or can become) a writable folder.
+
+    An existing regular file (or anything else that is not a folder) in its place is refused
+    with one line naming the option and the path: ``--out afile: exists and is not a
+    directory``; so is an existing ancestor that is not a folder, or a folder that cannot be
+    written (probed by creating and removing a temporary file).
+    """
+    if path.exists() and not path.is_dir():
+        fail(f"{option} {path}: exists and is not a directory")
+    _probe_writable(path, path, option)
+
+
 def check_output_file(path: Path, option: str) -> None:
     """Fail now, before any work, unless a file can be written at ``path`` (a training run must
     not find out after its first epoch that its ``--out`` is read-only).
@@ -222,19 +235,33 @@ def check_output_file(path: Path, option: str) -> None:
     writable directory, and ``path`` itself must not be a directory. Writability is probed by
     creating and removing a temporary file, which also catches read-only mounts for root.
     """
+    if path.is_dir():
+        fail(f"{option} {path}: is a directory; expected a file path")
+    if path.exists() and not path.is_file():
+        fail(f"{option} {path}: exists and is not a regular file")
+    _probe_writable(path, path.parent, option)
+
+
+def check_output_files(*outputs: tuple[str, Path | None]) -> None:
+    """:func:`check_output_file` for every ``(option, path)`` given (``None``: not asked for)."""
+    for option, path in outputs:
+        if path is not None:
+            check_output_file(path, option)
+
+
+def _probe_writable(path: Path, folder: Path, option: str) -> None:
+    """Fail unless the nearest existing ancestor of ``folder`` (itself included) is a folder a
+    file can be created in (missing folders are fine: writers create them)."""
     import os
     import tempfile
 
-    if path.is_dir():
-        fail(f"{option} {path}: is a directory; expected a file path")
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        fail(f"{option} {path}: {parent} is not a directory")
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        fail(f"{option} {path}: {folder} exists and is not a directory")
     try:
-        handle, probe = tempfile.mkstemp(dir=parent, prefix=".accelsim-probe-")
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".accelsim-probe-")
         os.close(handle)
         os.unlink(probe)
     except OSError as exc:
-        fail(f"{option} {path}: cannot write in {parent} ({exc.strerror or exc})")
+        fail(f"{option} {path}: cannot write in {folder} ({exc.strerror or exc})")

@@ -28,6 +28,7 @@ from accelsim.cli.common import (
     NetworkOptions,
     StemOption,
     WidthOption,
+    check_output_files,
     cli_errors,
     fail,
     parse_input_shape,
@@ -155,6 +156,7 @@ def export(
     suffix = output.suffix.lower() if output is not None else None
     if output is not None and suffix not in _FORMATS:
         fail(f"{output}: unknown extension {output.suffix or '(none)'!r}; expected .json, .graphml or .onnx")
+    check_output_files(("--output", output))
     options = NetworkOptions.parse(width, depth, stem, first_unit, groups).overrides()
     shape = parse_input_shape(input_shape)
     is_file = network.lower().endswith((".onnx", ".json"))

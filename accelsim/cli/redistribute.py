@@ -29,6 +29,7 @@ from accelsim.cli.common import (
     StemOption,
     WidthOption,
     WorkersOption,
+    check_output_files,
     cli_errors,
     executor_from_options,
     fail,
@@ -180,6 +181,7 @@ def redistribute(
     for flag, value, least in (("--train-top", train_top, 0), ("--epochs", epochs, 1), ("--image-size", image_size, 1)):
         if value is not None and value < least:
             fail(f"{flag}: expected an integer >= {least}; got {value}")
+    check_output_files(("--csv", csv), ("--plot", plot))
     if train_top and data is None:
         fail("--train-top: needs --data SOURCE (e.g. --data digits)")
     network_options = NetworkOptions.parse(width, depth, stem, first_unit, groups)

@@ -29,6 +29,7 @@ from accelsim.cli.common import (
     InputShapeOption,
     PeOption,
     SetOption,
+    check_output_dir,
     cli_errors,
     fail,
     parse_input_shape,
@@ -131,6 +132,8 @@ def table3(
     from accelsim.reporting.writers import Provenance, json_text
 
     _check_scale(energy_scale)
+    if out or not as_json:
+        check_output_dir(out or DEFAULT_OUT, "--out")
     specs = _specs(hws, pe, buffer, sets)
     cache = new_cache()
     with progress_bar(quiet) as progress:
@@ -169,6 +172,7 @@ def figure6(
     from accelsim.reporting.suite import figure6_panels, simulate_networks, write_figure6
 
     names = list(networks or FIGURE6_NETWORKS)
+    check_output_dir(out or DEFAULT_OUT, "--out")
     specs = _specs(hws, pe, buffer, sets)
     with progress_bar(quiet) as progress:
         results = simulate_networks(names, specs, progress=progress)
@@ -196,6 +200,7 @@ def figure7(
     from accelsim.reporting.table3 import TABLE3_NETWORKS, build_table3
 
     _check_scale(energy_scale)
+    check_output_dir(out or DEFAULT_OUT, "--out")
     specs = _specs(hws, pe, buffer, sets)
     cache = new_cache()
     with progress_bar(quiet) as progress:
@@ -227,6 +232,7 @@ def breakdown(
     from accelsim.cli.common import hardware_from_options
     from accelsim.reporting.suite import simulate_networks, write_breakdown
 
+    check_output_dir(out or DEFAULT_OUT, "--out")
     spec = hardware_from_options(hw, pe, buffer, sets)
     with progress_bar(quiet) as progress:
         result = simulate_networks([network], [spec], progress=progress,
@@ -255,6 +261,7 @@ def all_reports(
     from accelsim.reporting.suite import report_all
 
     _check_scale(energy_scale)
+    check_output_dir(out or DEFAULT_OUT, "--out")
     specs = _specs(hws, pe, buffer, sets)
     command = _command("all", ("--out", out), *_hw_options(hws, pe, buffer, sets),
                        ("--energy-scale", energy_scale if energy_scale != 1.0 else None), ("--no-band", no_band))

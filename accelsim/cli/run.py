@@ -29,6 +29,7 @@ from accelsim.cli.common import (
     SetOption,
     StemOption,
     WidthOption,
+    check_output_files,
     cli_errors,
     fail,
     parse_input_shape,
@@ -153,6 +154,7 @@ def run(
 
     if dataflow.lower() not in _DATAFLOWS:
         fail(f"--dataflow: expected one of {', '.join(_DATAFLOWS)}; got {dataflow!r}")
+    check_output_files(("--csv", csv))
     options = NetworkOptions.parse(width, depth, stem, first_unit, groups).overrides()
     spec = hardware_from_options(hw, pe, buffer, sets)
     graph = resolve_graph(network, parse_input_shape(input_shape), **options)

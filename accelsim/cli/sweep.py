@@ -29,6 +29,7 @@ from accelsim.cli.common import (
     StemOption,
     WidthOption,
     WorkersOption,
+    check_output_files,
     cli_errors,
     executor_from_options,
     fail,
@@ -128,6 +129,7 @@ def grid_axes(pe: str | None, buffer: str | None, vary: list[str] | None, sets: 
 
     if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
         fail(f"--plot: expected a .png, .svg or .pdf file; got {str(plot)!r}")
+    check_output_files(("--plot", plot))
     axes: dict[str, list[str]] = {}
     for key, text in (("pe", pe), ("buffer", buffer)):
         if text is not None:
@@ -219,6 +221,7 @@ def sweep(
     if max_points < 1:
         fail(f"--max-points: must be >= 1; got {max_points}")
     axes = grid_axes(pe, buffer, vary, sets, plot)
+    check_output_files(("--csv", csv))
     options = NetworkOptions.parse(width, depth, stem, first_unit, groups).overrides()
     base = hardware_from_options(hw, None, None, sets)
     err = Console(stderr=True)
