@@ -329,38 +329,40 @@ def test_os_matrices_do_not_grow_with_the_array() -> None:
 
 
 def test_os_cycles_unchanged_by_the_compaction() -> None:
-    """The compact matrices drop only sizes with zero count: a 20x12 array (remainders on both
-    axes) gives the cycles of the dense (Pr+1) x (Pc+1) formulation, summed by hand here."""
-    import numpy as np
-
+    """The compact matrices (distinct (size, window) band classes per axis) give the cycles of
+    summing every sub-tile of every tile one by one: a 20x12 array (remainders on both axes),
+    each sub-tile's in-image window counted here by enumerating its PEs' input rows/columns."""
     from accelsim.engine import MODELS, build_work
-    from accelsim.engine.os import _window
     from accelsim.engine.traffic import LoopNest
     from accelsim.hardware import resolve_hardware
     from accelsim.hardware.spec import Dataflow
     from accelsim.workload.layer import Layer
 
     layer = Layer("c", "conv", ("data",), (8, 30, 26), (4, 30, 26), kernel=(3, 3), padding=(1, 1))
-    spec = resolve_hardware(None, "20x12", None, ())
+    # one read port of 20 words: the windows (up to 22 x 14 words) bind, not the 5.4 broadcasts
+    spec = resolve_hardware(None, "20x12", None, ()).with_changes({"global_buffer.read_ports": 1})
     work = build_work(layer, spec)
     nest = LoopNest(work, MODELS[Dataflow.OS].candidate_tiles(work, spec), spec.model.psum_words)
     compute = MODELS[Dataflow.OS].compute_model(nest, spec)
     nz, pr, pc = 1 - work.sigma, spec.pe_array.rows, spec.pe_array.cols
-    ys, yn = nest.y.sub_classes(pr)
-    xs, xn = nest.x.sub_classes(pc)
+
+    def bands(n: int, tile: int, quantum: int) -> list[tuple[int, int]]:
+        """(outputs, in-image input rows) of every band of every tile (3-tap kernel, pad 1)."""
+        out = []
+        for t0 in range(0, n, tile):
+            for b0 in range(t0, min(t0 + tile, n), quantum):
+                rows = range(b0, min(b0 + quantum, t0 + tile, n))
+                out.append((len(rows), len({o - 1 + i for o in rows for i in range(3) if 0 <= o - 1 + i < n})))
+        return out
+
     c_sizes, c_mult = nest.c.classes()
-    for ic in range(len(nest.c)):
-        for iy in range(len(nest.y)):
-            for ix in range(len(nest.x)):
-                total = 0.0
-                for a, na in zip(ys[iy], yn[iy], strict=True):
-                    for b, nb in zip(xs[ix], xn[ix], strict=True):
-                        if not (a and b and na and nb):
-                            continue
-                        win = _window(np.array([a]), 3, 1)[0] * _window(np.array([b]), 3, 1)[0]
-                        per_channel = max(9 * nz, win / (pr * pc))
-                        for u, m in zip(c_sizes[ic], c_mult[ic], strict=True):
-                            total += na * nb * m * max(u * per_channel, a * b / pc)
+    for iy in range(len(nest.y)):
+        for ix in range(len(nest.x)):
+            subs = [(a * b, wy * wx) for a, wy in bands(30, int(nest.y.tile[iy]), pr)
+                    for b, wx in bands(26, int(nest.x.tile[ix]), pc)]
+            for ic in range(len(nest.c)):
+                total = sum(m * max(u * max(9 * nz, win / spec.array_read_width), pixels / pc)
+                            for pixels, win in subs for u, m in zip(c_sizes[ic], c_mult[ic], strict=True))
                 sp = iy * len(nest.x) + ix
                 assert compute.block_sum[ic, sp] == pytest.approx(total, rel=1e-12)
 
