@@ -40,6 +40,15 @@ MAX_UNITS_TOTAL = 1024
 #: network's total when no budget is given): every candidate is a network of that many units,
 #: and the local search evaluates thousands of candidates. 6x the paper's 41.
 MAX_REDISTRIBUTE_BLOCKS = 256
+#: Layer evaluations a redistribution search may plan: candidates it will compose (the whole
+#: space when enumerated; for the local search, starts x largest total x neighbours per move, a
+#: descent's moves being at most about the blocks it can shift) x layers per candidate (about
+#: ``REDISTRIBUTE_LAYERS_PER_BLOCK`` per block). Measured on the shared 2-core machine
+#: (estimate, time): 4 stages x 256 blocks 9.5e7, 12 s; x up to 256 blocks 1.7e8, 18 s; 8
+#: stages x 80 blocks 5.7e7, 20 s; 8 stages x 256 blocks 5.8e8, over 2 minutes (refused).
+MAX_REDISTRIBUTE_WORK = 200_000_000
+#: A SqueezeNext unit is five convs and an add; stem, pools and classifier add about ten.
+REDISTRIBUTE_LAYERS_PER_BLOCK = 6
 #: Stages in a SqueezeNext depth (the paper's networks have 4; each stage halves the map).
 MAX_STAGES = 8
 #: SqueezeNext width multiplier: 16 gives 4,096-channel stage-4 layers (the paper goes to 2).

@@ -472,6 +472,8 @@ def test_readme_limits_table_matches_the_code() -> None:
         "input size (`--image-size`) / classes (`--num-classes`) for a zoo graph":
             f"{limits.MAX_INPUT_SIZE:,} / {limits.MAX_NUM_CLASSES:,}",
         "`redistribute` blocks (`--budget blocks=N`, or the base's total)": f"{limits.MAX_REDISTRIBUTE_BLOCKS}",
+        "`redistribute` planned work (candidates x layers, estimated before the search)":
+            f"{limits.MAX_REDISTRIBUTE_WORK:,}",
         "`pe_array.rows`, `pe_array.cols`": f"{next(m.le for m in pe if hasattr(m, 'le')):,}",
         "`global_buffer.size_bytes`": "16 GB",
         "`sweep` grid points": "10,000 (raise with `--max-points`)",
@@ -565,3 +567,30 @@ def test_unwritable_output_folder_is_refused_before_work(tmp_path: Path, monkeyp
     out = tmp_path / name
     line = one_error_line(runner.invoke(app, [*command, option, str(out)]))
     assert line == f"error: {option} {out}: cannot write in {tmp_path} (Permission denied)"
+
+
+# ---- redistribute: the planned work is estimated and bounded before the search starts ---------------
+def test_redistribute_work_is_bounded_before_the_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """8 stages x 256 blocks: the local search would score about 373,000 candidates of 1,546
+    layers (13 starts x 256 blocks x 8*7*2 neighbours; 6 layers a block + 10), over two minutes:
+    refused at once, naming the option and the limit. The same stages with 80 blocks plan 5.7e7."""
+    from accelsim.codesign import search as search_module
+    from accelsim.limits import MAX_REDISTRIBUTE_WORK
+
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the search started")
+
+    monkeypatch.setattr(search_module, "CandidateEvaluator", no_work)
+    result = runner.invoke(app, ["redistribute", "sqnxt23v2", "--depth", "1,1,1,1,1,1,1,1", "--budget", "blocks=256"])
+    line = one_error_line(result, "--budget", f"over the limit of {MAX_REDISTRIBUTE_WORK:,}")
+    assert line == ("error: --budget: 8 stages and up to 256 blocks plan about 576,249,856 layer evaluations "
+                    "(372,736 candidates x 1,546 layers), over the limit of 200,000,000; give fewer blocks or stages")
+    space = search_module.DepthSpace((80,), 8, 1)
+    candidates, layers = search_module.planned_work(space, search_module.LocalSearchOptions(),
+                                                    search_module.EXHAUSTIVE_LIMIT, (1,) * 8)
+    starts = search_module.starting_points(space, (1,) * 8, search_module.LocalSearchOptions())
+    assert len(starts) == 13 and (candidates, layers) == (13 * 80 * 8 * 7 * 2, 6 * 80 + 10)
+    assert candidates * layers < MAX_REDISTRIBUTE_WORK
+    # an enumerated space plans exactly its size: 1,140 distributions of 21 blocks over 4 stages
+    assert search_module.planned_work(search_module.DepthSpace((21,), 4, 1), search_module.LocalSearchOptions(),
+                                      search_module.EXHAUSTIVE_LIMIT, (6, 6, 8, 1)) == (1140, 136)

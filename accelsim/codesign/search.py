@@ -36,6 +36,7 @@ from accelsim.codesign.variants import PROBE_UNITS, VariantBuilder, squeezenext_
 from accelsim.errors import BudgetError
 from accelsim.execution import as_executor
 from accelsim.hardware.spec import HardwareSpec
+from accelsim.limits import MAX_REDISTRIBUTE_WORK, REDISTRIBUTE_LAYERS_PER_BLOCK
 
 #: Spaces larger than this are searched with the local search instead of enumerated.
 EXHAUSTIVE_LIMIT = 20_000
@@ -194,6 +195,34 @@ def make_builder(network: str, options: Mapping[str, Any]) -> VariantBuilder:
     return VariantBuilder(probe, graph_name, graph_meta)
 
 
+def planned_work(space: DepthSpace, knobs: LocalSearchOptions, exhaustive_limit: int,
+                 base: Depth) -> tuple[int, int]:
+    """``(candidates, layers per candidate)`` a search of ``space`` plans, estimated before any work.
+
+    Enumerated: every vector of the space. Local search: each start's descent moves at most
+    about as many times as there are blocks to shift, scoring every neighbour (a stage pair and
+    a step of 1..``max_step`` blocks) per move; capped at the space's size. Layers: about
+    ``REDISTRIBUTE_LAYERS_PER_BLOCK`` per block of the largest total.
+    """
+    top = max(space.totals)
+    layers = REDISTRIBUTE_LAYERS_PER_BLOCK * top + 10
+    if space.size <= exhaustive_limit:
+        return space.size, layers
+    starts = len(starting_points(space, base, knobs))
+    per_step = space.n_stages * (space.n_stages - 1) + (2 * space.n_stages if len(space.totals) > 1 else 0)
+    neighbours = per_step * knobs.max_step  # moves between stages (and, over several totals, adds/removes)
+    return min(space.size, starts * top * neighbours), layers
+
+
+def check_work(space: DepthSpace, knobs: LocalSearchOptions, exhaustive_limit: int, base: Depth) -> None:
+    """Refuse, before any work, a search planning more than ``MAX_REDISTRIBUTE_WORK`` layer evaluations."""
+    candidates, layers = planned_work(space, knobs, exhaustive_limit, base)
+    if candidates * layers > MAX_REDISTRIBUTE_WORK:
+        raise BudgetError(f"--budget: {space.n_stages} stages and up to {max(space.totals)} blocks plan about "
+                          f"{candidates * layers:,} layer evaluations ({candidates:,} candidates x {layers:,} "
+                          f"layers), over the limit of {MAX_REDISTRIBUTE_WORK:,}; give fewer blocks or stages")
+
+
 def redistribute(
     network: str,
     hardware: HardwareSpec | str | Path | None = None,
@@ -252,6 +281,8 @@ def redistribute(
     base_depth: Depth = options["depth"]
     n_stages = len(base_depth)
     space = DepthSpace(budget_set.block_totals(sum(base_depth), n_stages, min_per_stage), n_stages, min_per_stage)
+    knobs = search_options or LocalSearchOptions()
+    check_work(space, knobs, exhaustive_limit, base_depth)
     spec = _spec(hardware)
     cache = SimCache() if cache is None else cache
     evaluator = CandidateEvaluator(make_builder(name, options), spec, cache, name, executor)
@@ -276,7 +307,6 @@ def redistribute(
             progress(done, space.size)
     else:
         method = SearchMethod.LOCAL_SEARCH
-        knobs = search_options or LocalSearchOptions()
 
         def score(vector: Depth) -> tuple[Any, ...]:
             c = evaluate(vector, None)
