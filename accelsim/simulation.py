@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from accelsim.energy import energy_of
-from accelsim.engine import MODELS, Mapped, build_work, map_best, min_buffer_words
+from accelsim.engine import MODELS, GridMemo, Mapped, build_work, grid_key, map_best, min_buffer_words
 from accelsim.engine.work import Work, WorkKind
 from accelsim.errors import InfeasibleError, SpecError, WorkloadError
 from accelsim.hardware.spec import PAPER_16X16, Dataflow, HardwareSpec, TilingCost
@@ -97,13 +97,26 @@ class SimCache:
         self.hits = 0
         self.misses = 0
         self.candidates = 0
+        #: the timing-independent part of recent tiling searches (``engine.GridMemo``): a miss on
+        #: a spec that differs from an earlier one only in DRAM timing re-runs only the rest
+        self.grids = GridMemo()
 
     def __len__(self) -> int:
         return len(self._store)
 
     def clear(self) -> None:
         self._store.clear()
+        self.grids.clear()
         self.hits = self.misses = self.candidates = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["grids"] = None  # a memo of large arrays, rebuilt on demand: never shipped to a worker
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.grids = GridMemo()
 
     def __repr__(self) -> str:
         return f"SimCache({len(self)} entries, {self.hits} hits, {self.misses} misses)"
@@ -234,14 +247,14 @@ def _network_minimum(layers: list[Layer], plan: dict[str, Fusion], spec: Hardwar
     return f"; the whole network needs at least {need_bytes:,} bytes{shown} (for layer {worst!r})"
 
 
-def _cost(layer: Layer, work: Work, spec: HardwareSpec, dataflow: str, cache: SimCache) -> _Cost:
+def _cost(layer: Layer, work: Work, spec: HardwareSpec, dataflow: str, cache: SimCache, key: str | None) -> _Cost:
     if work.kind is WorkKind.FREE:
         return _Cost(Dataflow.STREAM, None, EnergyBreakdown(), ())
     objective = _objective(spec)
     options: list[tuple[Mapped, EnergyBreakdown]] = []
     for df in _dataflows(work, spec, dataflow):
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # overflow -> inf: _infeasible says why
-            mapped = map_best(MODELS[df], work, spec, objective)
+            mapped = map_best(MODELS[df], work, spec, objective, memo=cache.grids, key=key)
         if mapped is not None:
             cache.candidates += mapped.evaluated
             options.append((mapped, energy_of(mapped.counts, spec.energy)))
@@ -263,6 +276,7 @@ def simulate_layer(
     fusion: Fusion | None = None,
     cache: SimCache | None = None,
     spec_key: str | None = None,
+    grid_key: str | None = None,
 ) -> LayerResult:
     """Simulate one layer on ``spec`` (default: the paper's 16x16/128KB accelerator).
 
@@ -270,7 +284,8 @@ def simulate_layer(
         dataflow: ``"auto"`` (the faster of the spec's dataflows), ``"ws"`` or ``"os"``
             (forced; pooling and adds still stream).
         fusion: the network context (see :class:`Fusion`); default: a standalone layer.
-        cache: memo shared across calls; ``spec_key`` its precomputed key of ``spec``.
+        cache: memo shared across calls; ``spec_key`` its precomputed key of ``spec`` and
+            ``grid_key`` the precomputed ``engine.grid_key(spec)``.
 
     Raises:
         InfeasibleError: no tile of the layer fits the global buffer (names the minimum size).
@@ -289,7 +304,7 @@ def simulate_layer(
     cost = cache._store.get(key)
     if cost is None:
         cache.misses += 1
-        cost = cache._store[key] = _cost(layer, _work(layer, spec, fusion), spec, dataflow, cache)
+        cost = cache._store[key] = _cost(layer, _work(layer, spec, fusion), spec, dataflow, cache, grid_key)
     else:
         cache.hits += 1
     m = cost.mapped
@@ -374,10 +389,11 @@ def plan_fusion(graph: LayerGraph, spec: HardwareSpec, layers: list[Layer] | Non
     if spec.model.activation_residency:
         dataflow = _check_dataflow(dataflow)
         cache = cache if cache is not None else SimCache()
-        key = _spec_key(spec)
+        key, gkey = _spec_key(spec), grid_key(spec)
 
         def price(layer: Layer, fusion: Fusion) -> LayerResult:
-            return simulate_layer(layer, spec, dataflow=dataflow, fusion=fusion, cache=cache, spec_key=key)
+            return simulate_layer(layer, spec, dataflow=dataflow, fusion=fusion, cache=cache, spec_key=key,
+                                  grid_key=gkey)
 
         plan_residency(graph, spec, layers, plan, consumers, price)
     return plan
@@ -470,14 +486,14 @@ def simulate_graph(
     spec = spec or PAPER_16X16
     dataflow = _check_dataflow(dataflow)
     cache = cache if cache is not None else SimCache()
-    key = _spec_key(spec)
+    key, gkey = _spec_key(spec), grid_key(spec)
     layers = graph.layers()
     plan = plan_fusion(graph, spec, layers, dataflow=dataflow, cache=cache)
     results = []
     for i, layer in enumerate(layers):
         try:
             results.append(simulate_layer(layer, spec, dataflow=dataflow, fusion=plan[layer.name], cache=cache,
-                                          spec_key=key))
+                                          spec_key=key, grid_key=gkey))
         except InfeasibleError as exc:
             raise InfeasibleError(f"{exc}{_network_minimum(layers, plan, spec, layer)}") from None
         if progress is not None:

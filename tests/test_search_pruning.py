@@ -137,3 +137,43 @@ def test_pruning_prices_a_small_part_of_a_real_grid() -> None:
     choice = search(table, Counting(), Objective())
     assert choice == search(table, lambda t: evaluate(t), Objective())
     assert table.size > 20_000 and 0 < sum(priced) < 0.02 * table.size, (table.size, priced)
+
+
+def _numbers(result) -> list[tuple]:
+    return [(r.layer.name, r.dataflow, r.tiling, r.cycles, r.compute_cycles, r.dram_cycles, r.dram_words, r.counts,
+             r.energy, r.alternatives) for r in result.layers]
+
+
+def test_grid_memo_is_shared_across_timing_only_specs_and_changes_no_number() -> None:
+    """One SimCache across specs that differ only in DRAM timing or the objective reuses each
+    layer's prepared grid (``SimCache.grids`` does not grow), and every number equals a fresh
+    simulation's; a spec that changes the grid (``model.psum_words``) gets grids of its own."""
+    import pickle
+
+    from accelsim.engine import GridMemo
+    from accelsim.simulation import SimCache, resolve_graph, simulate_graph
+
+    graph = resolve_graph("sqnxt23")
+    timing_only = [PAPER_8X8.with_changes({"clock_hz": 5e8}),
+                   PAPER_8X8.with_changes({"dram.latency_cycles": 300, "global_buffer.dma_conflict_fraction": 0.25}),
+                   PAPER_8X8.with_changes({"model.tiling_cost": "weighted", "model.tiling_dram_weight": 2.0})]
+    other_grid = PAPER_8X8.with_changes({"model.psum_words": 2})
+    shared = SimCache()
+    first = simulate_graph(graph, PAPER_8X8, cache=shared)
+    entries = len(shared.grids)
+    assert entries > 0
+    for spec in timing_only:
+        got = simulate_graph(graph, spec, cache=shared)
+        assert len(shared.grids) == entries
+        assert _numbers(got) == _numbers(simulate_graph(graph, spec))
+        assert got.cycles != first.cycles or spec.model.tiling_cost != PAPER_8X8.model.tiling_cost
+    got = simulate_graph(graph, other_grid, cache=shared)
+    assert len(shared.grids) > entries
+    assert _numbers(got) == _numbers(simulate_graph(graph, other_grid)) and got.cycles != first.cycles
+    # a memo that must evict as it goes gives the same numbers; a pickled cache ships no grids
+    tiny = SimCache()
+    tiny.grids = GridMemo(max_cells=1000)
+    for spec in (PAPER_8X8, *timing_only):
+        assert _numbers(simulate_graph(graph, spec, cache=tiny)) == _numbers(simulate_graph(graph, spec))
+    assert len(tiny.grids) < entries  # it evicted
+    assert len(pickle.loads(pickle.dumps(shared)).grids) == 0

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from accelsim.energy import energy_of
+from accelsim.engine import grid_key
 from accelsim.hardware.spec import PAPER_16X16, Calibration, HardwareSpec
 from accelsim.results import NetworkResult
 from accelsim.simulation import SimCache, simulate_graph
@@ -90,28 +91,36 @@ def ensemble_results(graphs: Mapping[str, LayerGraph], spec: HardwareSpec, *, ca
                      ) -> list[dict[str, tuple[float, float]]]:
     """Per member spec (``member_specs`` order): network -> (cycles, energy).
 
-    Members differing only in energy costs share a simulation (module docstring).
+    Members differing only in energy costs share a simulation (module docstring). The
+    simulations run network by network, and within a network the members whose specs
+    differ only in DRAM timing (``engine.grid_key``) one after another, so each layer's
+    tiling grid is built once for all of them (``SimCache.grids``); the order changes no
+    number. ``progress(done, total)`` counts members x networks.
     """
     cache = cache if cache is not None else SimCache()
     specs = member_specs(spec)
-    simulated: list[tuple[HardwareSpec, dict[str, NetworkResult]]] = []
-    out = []
-    total = len(specs) * len(graphs)
-    done = 0
+    simulated: list[HardwareSpec] = []  # the members that are simulated; the others reprice one
+    shares = []  # per member: index into simulated
     for member in specs:
-        base = next(((s, r) for s, r in simulated if _energy_only(s, member)), None)
-        if base is None:
-            results = {}
-            for name, graph in graphs.items():
-                results[name] = simulate_graph(graph, member, dataflow=dataflow, cache=cache)
-                done += 1
-                if progress is not None:
-                    progress(done, total)
-            simulated.append((member, results))
-            out.append({n: (r.cycles, r.energy) for n, r in results.items()})
-        else:
-            done += len(graphs)
-            out.append({n: (r.cycles, _reprice(r, member)) for n, r in base[1].items()})
+        twin = next((i for i, s in enumerate(simulated) if _energy_only(s, member)), None)
+        if twin is None:
+            simulated.append(member)
+            twin = len(simulated) - 1
+        shares.append(twin)
+    keys = [grid_key(s) for s in simulated]
+    order = sorted(range(len(simulated)), key=lambda i: keys.index(keys[i]))  # stable: groups by grid key
+    results: list[dict[str, NetworkResult]] = [{} for _ in simulated]
+    total, done = len(specs) * len(graphs), 0
+    for name, graph in graphs.items():
+        for i in order:
+            results[i][name] = simulate_graph(graph, simulated[i], dataflow=dataflow, cache=cache)
+            done += shares.count(i)
+            if progress is not None:
+                progress(done, total)
+    out = []
+    for position, (member, twin) in enumerate(zip(specs, shares, strict=True)):
+        own = shares.index(twin) == position  # the member that was simulated, not a repriced twin
+        out.append({n: (r.cycles, r.energy if own else _reprice(r, member)) for n, r in results[twin].items()})
     return out
 
 

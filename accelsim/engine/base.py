@@ -9,8 +9,9 @@ oracle tests and for what-if studies).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -86,29 +87,49 @@ def _scale(counts: AccessCounts, factor: float) -> AccessCounts:
     return AccessCounts(*(getattr(counts, level) * factor for level in LEVELS))
 
 
-class _Evaluator:
-    """Prices a loop nest's candidate grid (a :class:`~accelsim.mapping.search.BoundedEvaluator`).
+#: Spec fields the DRAM timing and the tiling objective read, and no part of a search before
+#: them (``grid_key``): the loop nest, compute cycles, footprint and lower bounds are the same
+#: for specs that differ only here (ensemble members that differ in the clock, say).
+_TIMING_FIELDS: dict[str, Any] = {
+    "name": True, "description": True, "area": True, "calibration": True, "energy": True, "clock_hz": True,
+    "dram": {"latency_cycles", "bandwidth_bytes_per_s"},
+    "global_buffer": {"dma_conflict_fraction"},
+    "model": {"tiling_cost", "tiling_dram_weight", "tiling_joint_weight"},
+}
 
-    The grid is the channel pairs by spatial pairs that pass pruning rule 3 wholesale; the
-    footprint and the compute cycles are computed once over it. The DMA side (the best
-    order's words and transfers, ``LoopNest.best_dma``, the first tile's loads, the last
-    write-back) is computed either over the whole grid (``__call__``) or only at the
-    positions the search asks for (``price``, the same numbers element for element).
 
-    Lower bounds for the pruned search (the pipeline's closed form is non-decreasing in
-    compute, words and transfers, ``engine.timing``): ``bounds`` gives the compute cycles
-    alone (a layer takes at least its compute); ``refine`` the closed form with what every
-    loop order moves at least (``LoopNest.min_dma_words`` / ``min_transfers_at``: one fetch
-    of every tensor tile, no re-walk) and the exact first and last transfers.
+def grid_key(spec: HardwareSpec) -> str:
+    """The part of ``spec`` a :class:`Prepared` search depends on (every field but the DRAM
+    timing's, the objective's and those that change no cost), as a :class:`GridMemo` key."""
+    return spec.model_dump_json(exclude=_TIMING_FIELDS)
+
+
+class Prepared:
+    """What a work's search under one dataflow computes before any DRAM timing: the loop nest,
+    the compute model, the candidate grid (footprint, compute cycles) and its coarse lower
+    bounds. A function of the work and ``grid_key(spec)``, so a :class:`GridMemo` shares it
+    between specs that differ only in the clock, the DRAM bandwidth and latency, the bank
+    conflicts or the objective.
+
+    The grid is the channel pairs by spatial pairs that pass pruning rule 3 wholesale.
     """
 
     def __init__(self, nest: LoopNest, compute: ComputeModel, spec: HardwareSpec) -> None:
-        self.nest, self.compute, self.spec = nest, compute, spec
-        work = nest.work
+        self.nest, self.compute = nest, compute
         # Resident tensors hold one copy for the whole layer; double buffering halves the rest.
-        self.capacity = (spec.buffer_words - work.reserved_words) // buffer_copies(spec)
-        self.latency, self.word_cost = float(spec.dram.latency_cycles), steady_cost_per_word(spec)
+        self.capacity = (spec.buffer_words - nest.work.reserved_words) // buffer_copies(spec)
         self._grid: tuple[np.ndarray, ...] | None = None
+        self._bounds: Bounds | None = None
+
+    @classmethod
+    def of(cls, model: DataflowModel, work: Work, spec: HardwareSpec) -> Prepared:
+        nest = LoopNest(work, model.candidate_tiles(work, spec), spec.model.psum_words)
+        return cls(nest, model.compute_model(nest, spec), spec)
+
+    @property
+    def table(self) -> CandidateTable:
+        nest = self.nest
+        return CandidateTable((nest.k.tile, nest.c.tile, nest.y.tile, nest.x.tile))
 
     def grid(self) -> tuple[np.ndarray, ...]:
         """``(cp, sp, misfit, compute cycles)``: the grid's channel and spatial pairs, and 2-D
@@ -131,8 +152,48 @@ class _Evaluator:
             self._grid = (cp, sp, nest.footprint(cp, sp) > self.capacity, cycles_c)
         return self._grid
 
-    def __call__(self, table: CandidateTable) -> Evaluation:
+    def bounds(self) -> Bounds:
+        """Lower bounds of every grid cell: its compute cycles (a layer takes at least its
+        compute; infinite for a misfit) and the words every loop order moves."""
+        if self._bounds is None:
+            grid = self.grid()
+            if len(grid) == 2:
+                self._bounds = Bounds(np.zeros(0), np.zeros(0))
+            else:
+                cp, sp, misfit, cycles_c = grid
+                words = self.nest.min_dma_words(sp)[None, :] * float(self.nest.work.reps)
+                self._bounds = Bounds(np.where(misfit, np.inf, cycles_c), words)
+        return self._bounds
+
+    @property
+    def cells(self) -> int:
+        """Grid cells (what a :class:`GridMemo` entry holds per array)."""
         grid = self.grid()
+        return 0 if len(grid) == 2 else int(grid[3].size)
+
+
+class _Evaluator:
+    """Prices a :class:`Prepared` grid on one spec's DRAM timing (a
+    :class:`~accelsim.mapping.search.BoundedEvaluator`).
+
+    The DMA side (the best order's words and transfers, ``LoopNest.best_dma``, the first
+    tile's loads, the last write-back) is computed either over the whole grid (``__call__``)
+    or only at the positions the search asks for (``price``, the same numbers element for
+    element).
+
+    Lower bounds for the pruned search (the pipeline's closed form is non-decreasing in
+    compute, words and transfers, ``engine.timing``): ``bounds`` gives the compute cycles
+    alone (``Prepared.bounds``); ``refine`` the closed form with what every loop order moves
+    at least (``LoopNest.min_dma_words`` / ``min_transfers_at``: one fetch of every tensor
+    tile, no re-walk) and the exact first and last transfers.
+    """
+
+    def __init__(self, prepared: Prepared, spec: HardwareSpec) -> None:
+        self.prepared, self.nest, self.spec = prepared, prepared.nest, spec
+        self.latency, self.word_cost = float(spec.dram.latency_cycles), steady_cost_per_word(spec)
+
+    def __call__(self, table: CandidateTable) -> Evaluation:
+        grid = self.prepared.grid()
         if len(grid) == 2:
             return Evaluation(np.zeros(0, dtype=np.int64), *(np.zeros(0),) * 3)
         cp, sp, misfit, cycles_c = grid
@@ -156,17 +217,12 @@ class _Evaluator:
 
     def _at(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Channel pairs, spatial pairs, compute cycles and misfit flags at flat grid positions."""
-        cp, sp, misfit, cycles_c = self.grid()
+        cp, sp, misfit, cycles_c = self.prepared.grid()
         i, j = np.divmod(positions, sp.size)
         return cp[i], sp[j], cycles_c.ravel()[positions], misfit.ravel()[positions]
 
     def bounds(self, table: CandidateTable) -> Bounds:
-        grid = self.grid()
-        if len(grid) == 2:
-            return Bounds(np.zeros(0), np.zeros(0))
-        cp, sp, misfit, cycles_c = grid
-        words = self.nest.min_dma_words(sp)[None, :] * float(self.nest.work.reps)
-        return Bounds(np.where(misfit, np.inf, cycles_c), words)
+        return self.prepared.bounds()
 
     def refine(self, bounds: Bounds, positions: np.ndarray) -> Bounds:
         nest = self.nest
@@ -187,7 +243,46 @@ class _Evaluator:
 
 
 def _evaluator(nest: LoopNest, compute: ComputeModel, spec: HardwareSpec) -> _Evaluator:
-    return _Evaluator(nest, compute, spec)
+    return _Evaluator(Prepared(nest, compute, spec), spec)
+
+
+class GridMemo:
+    """:class:`Prepared` searches by (dataflow, work, ``grid_key(spec)``), least recently used
+    first out once they hold more than ``max_cells`` grid cells (about 25 bytes each).
+
+    Simulating the same layers on specs that differ only in DRAM timing (a calibration
+    ensemble's clocks) then searches each grid once: only the timing-dependent part of the
+    search (the incumbent, the refined bounds of the survivors, their exact prices) runs
+    again. The results are those of a fresh search: a ``Prepared`` is a pure function of
+    its key.
+    """
+
+    def __init__(self, max_cells: int = 4_000_000) -> None:
+        self.max_cells = max_cells
+        self._store: OrderedDict[tuple[Any, ...], Prepared] = OrderedDict()
+        self._cells = 0
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def clear(self) -> None:
+        self._store.clear()
+        self._cells = 0
+
+    def get(self, model: DataflowModel, work: Work, spec: HardwareSpec, key: str) -> Prepared:
+        """The prepared search of ``work`` under ``model`` on ``spec``, whose ``grid_key`` is ``key``."""
+        memo_key = (model.dataflow, work, key)
+        prepared = self._store.get(memo_key)
+        if prepared is not None:
+            self._store.move_to_end(memo_key)
+            return prepared
+        prepared = Prepared.of(model, work, spec)
+        self._store[memo_key] = prepared
+        self._cells += prepared.cells
+        while self._cells > self.max_cells and len(self._store) > 1:
+            _, old = self._store.popitem(last=False)
+            self._cells -= old.cells
+        return prepared
 
 
 def _mapped(model: DataflowModel, nest: LoopNest, compute: ComputeModel, spec: HardwareSpec, index: int,
@@ -227,16 +322,23 @@ def useful_ops(work: Work) -> float:
     return work.macs * (1.0 - work.sigma)
 
 
-def map_best(model: DataflowModel, work: Work, spec: HardwareSpec, objective: Objective) -> Mapped | None:
-    """The best tiling and loop order of ``work`` under ``model``; None if no tile fits the buffer."""
-    nest = LoopNest(work, model.candidate_tiles(work, spec), spec.model.psum_words)
-    compute = model.compute_model(nest, spec)
-    table = CandidateTable((nest.k.tile, nest.c.tile, nest.y.tile, nest.x.tile))
-    choice = search(table, _evaluator(nest, compute, spec), objective)
+def map_best(model: DataflowModel, work: Work, spec: HardwareSpec, objective: Objective, *,
+             memo: GridMemo | None = None, key: str | None = None) -> Mapped | None:
+    """The best tiling and loop order of ``work`` under ``model``; None if no tile fits the buffer.
+
+    ``memo``: a :class:`GridMemo` to take the timing-independent part of the search from (and
+    keep it in); ``key`` is ``grid_key(spec)``, computed by the caller once per spec.
+    """
+    if memo is None:
+        prepared = Prepared.of(model, work, spec)
+    else:
+        prepared = memo.get(model, work, spec, key if key is not None else grid_key(spec))
+    choice = search(prepared.table, _Evaluator(prepared, spec), objective)
     if choice is None:
         return None
     order = None if choice.order < 0 else choice.order
-    return _mapped(model, nest, compute, spec, choice.index, order, choice.evaluated, choice.feasible)
+    return _mapped(model, prepared.nest, prepared.compute, spec, choice.index, order, choice.evaluated,
+                   choice.feasible)
 
 
 def candidate_space(model: DataflowModel, work: Work, spec: HardwareSpec) -> Evaluation:

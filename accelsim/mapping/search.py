@@ -30,7 +30,7 @@ never pruned. If a bound is NaN or no incumbent is finite the search prices ever
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -107,6 +107,9 @@ class Bounds:
 
     cycles: np.ndarray
     dram_words: np.ndarray
+    #: per objective, what the search derives from the bounds alone (the bounds of a grid
+    #: shared across specs, ``engine.GridMemo``, are then ranked once)
+    derived: dict[Objective, tuple[np.ndarray, int, bool, int]] = field(default_factory=dict, compare=False, repr=False)
 
 
 @runtime_checkable
@@ -218,13 +221,17 @@ def _pruned_search(table: CandidateTable, evaluate: BoundedEvaluator, objective:
     cost more per search than the few extra survivors do: pricing is vectorised.)
     """
     bounds = evaluate.bounds(table)
-    key = objective.bound_key(bounds)
+    derived = bounds.derived.get(objective)
+    if derived is None:
+        key = objective.bound_key(bounds)
+        derived = bounds.derived[objective] = (key, int(np.argmin(key)) if key.size else -1,
+                                               bool(np.isnan(key).any()), int(np.isfinite(bounds.cycles).sum()))
+    key, smallest, nan, feasible = derived
     if key.size == 0:
         return None
-    if np.isnan(key).any():
+    if nan:
         return False
-    first = np.array([np.argmin(key)])
-    incumbent = float(objective.keys(evaluate.price(bounds, first))[0][0])
+    incumbent = float(objective.keys(evaluate.price(bounds, np.array([smallest])))[0][0])
     if not np.isfinite(incumbent):
         return False
     keep = np.flatnonzero(key <= _tolerance(incumbent))
@@ -235,8 +242,7 @@ def _pruned_search(table: CandidateTable, evaluate: BoundedEvaluator, objective:
     ev = evaluate.price(bounds, keep)
     pos = argbest(objective.keys(ev))
     order = -1 if ev.order is None else int(ev.order[pos])
-    return Choice(index=int(ev.index[pos]), order=order, evaluated=table.size,
-                  feasible=int(np.isfinite(bounds.cycles).sum()))
+    return Choice(index=int(ev.index[pos]), order=order, evaluated=table.size, feasible=feasible)
 
 
 def _tolerance(best: float) -> float:
