@@ -26,6 +26,10 @@ YAML_MAX_DEPTH = 32
 #: A layer-graph JSON file (``accelsim export -o``): about 700 bytes per layer, so room for
 #: ``GRAPH_MAX_LAYERS`` layers at twice that.
 GRAPH_FILE_MAX_BYTES = 16 << 20
+#: An ONNX model file, and the external weight files it names, together: protobuf cannot
+#: serialise a message over 2 GB, so no single-file model is larger (exporters switch to
+#: external data above it); AlexNet's ONNX is 244 MB.
+ONNX_FILE_MAX_BYTES = 2 << 30
 #: Any channel count, spatial size, kernel, stride or padding in a layer-graph file: 2^20.
 #: (The zoo's largest is 4,096 channels; 2^20 keeps every layer's tile search small.)
 MAX_DIMENSION = 1 << 20
@@ -78,7 +82,7 @@ def read_input_file(path: str | Path, max_bytes: int, what: str, error: type[Acc
     or cannot be read. The FIFO check happens before opening, since opening a FIFO blocks.
     """
     path = Path(path)
-    limit = _format_size(max_bytes)
+    limit = format_size(max_bytes)
     try:
         info = os.stat(path)
         if stat.S_ISDIR(info.st_mode):
@@ -100,7 +104,8 @@ def read_input_file(path: str | Path, max_bytes: int, what: str, error: type[Acc
     return data
 
 
-def _format_size(n: int) -> str:
+def format_size(n: int) -> str:
+    """A byte count as the limits' messages state it: ``1 MB``, ``2 GB``, ``100 bytes``."""
     for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
         if n >= factor:
             return f"{n / factor:g} {unit}"

@@ -462,6 +462,7 @@ def test_readme_limits_table_matches_the_code() -> None:
         "hardware spec file": f"{limits.SPEC_FILE_MAX_BYTES // mb} MB",
         "YAML nesting": f"{limits.YAML_MAX_DEPTH} levels",
         "layer-graph JSON file": f"{limits.GRAPH_FILE_MAX_BYTES // mb} MB",
+        "ONNX model file, with its external weight data": limits.format_size(limits.ONNX_FILE_MAX_BYTES),
         "layers in a graph": f"{limits.GRAPH_MAX_LAYERS:,}",
         "any dimension in a graph file (channels, size, kernel, stride, padding)": f"{limits.MAX_DIMENSION:,}",
         "`--depth`: stages / units per stage / units in all":
@@ -594,3 +595,56 @@ def test_redistribute_work_is_bounded_before_the_search(monkeypatch: pytest.Monk
     # an enumerated space plans exactly its size: 1,140 distributions of 21 blocks over 4 stages
     assert search_module.planned_work(search_module.DepthSpace((21,), 4, 1), search_module.LocalSearchOptions(),
                                       search_module.EXHAUSTIVE_LIMIT, (6, 6, 8, 1)) == (1140, 136)
+
+
+# ---- ONNX files: regular files only, size-capped like specs -------------------------------------------
+def test_onnx_fifo_and_folder_are_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "model.onnx"
+    os.mkfifo(fifo)  # reading it would block until a writer appears
+    one_error_line(runner.invoke(app, ["run", str(fifo)]), f"error: {fifo}: not a regular file; expected an ONNX "
+                                                           "model file")
+    folder = tmp_path / "folder.onnx"
+    folder.mkdir()
+    one_error_line(runner.invoke(app, ["run", str(folder)]), f"error: {folder}: is a directory; expected an ONNX")
+    one_error_line(runner.invoke(app, ["run", str(tmp_path / "none.onnx")]), f"{tmp_path / 'none.onnx'}: no such file")
+
+
+def test_oversized_onnx_names_the_file_and_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import accelsim.workload.onnx as onnx_module
+    from accelsim.limits import ONNX_FILE_MAX_BYTES
+
+    assert ONNX_FILE_MAX_BYTES == 2 << 30  # protobuf's own ceiling for one serialised message
+    monkeypatch.setattr(onnx_module, "ONNX_FILE_MAX_BYTES", 1024)
+    big = tmp_path / "big.onnx"
+    big.write_bytes(b"\0" * 2000)
+    one_error_line(runner.invoke(app, ["run", str(big)]),
+                   f"error: {big}: 2,000 bytes is larger than the 1 KB limit for an ONNX model file")
+
+
+def test_onnx_external_data_must_be_a_regular_file_within_the_cap(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import onnx
+    from onnx import TensorProto, helper
+
+    import accelsim.workload.onnx as onnx_module
+
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [4, 3, 1, 1], [0.0] * 12)
+    weight.ClearField("float_data")
+    weight.data_location = TensorProto.EXTERNAL
+    weight.external_data.add(key="location", value="w.bin")
+    node = helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[1, 1])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])], [weight])
+    model = tmp_path / "ext.onnx"
+    model.write_bytes(helper.make_model(graph).SerializeToString())
+    os.mkfifo(tmp_path / "w.bin")  # the loader would block on it
+    one_error_line(runner.invoke(app, ["run", str(model)]),
+                   f"error: {model}: external weight data {tmp_path / 'w.bin'}: not a regular file")
+    (tmp_path / "w.bin").unlink()
+    (tmp_path / "w.bin").write_bytes(b"\0" * 48)
+    monkeypatch.setattr(onnx_module, "ONNX_FILE_MAX_BYTES", model.stat().st_size + 47)
+    limit = model.stat().st_size + 47
+    one_error_line(runner.invoke(app, ["run", str(model)]),
+                   f"error: {model}: the model and its external weight data ({tmp_path / 'w.bin'} and before) are "
+                   f"larger than the {limit} bytes limit for an ONNX model")
+    assert onnx.load(str(model), load_external_data=False).graph.initializer[0].data_location == TensorProto.EXTERNAL

@@ -47,6 +47,7 @@ from onnx import helper, numpy_helper
 
 import accelsim
 from accelsim.errors import WorkloadError
+from accelsim.limits import ONNX_FILE_MAX_BYTES, format_size, read_input_file
 from accelsim.workload import ops
 from accelsim.workload.graph import LayerGraph
 from accelsim.workload.layer import INPUT, LayerKind, Shape
@@ -97,6 +98,34 @@ class _Const:
         return self._value
 
 
+def _check_external_data(model: onnx.ModelProto, source: Path, model_bytes: int) -> None:
+    """The external weight files a model names must be regular files (a FIFO would block the
+    loader) and, with the model, within ``ONNX_FILE_MAX_BYTES``; one line naming the file."""
+    import os
+    import stat
+
+    total = model_bytes
+    seen: set[Path] = set()
+    for tensor in model.graph.initializer:
+        if tensor.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        location = next((e.value for e in tensor.external_data if e.key == "location"), "")
+        path = source.parent / location
+        if path in seen:
+            continue
+        seen.add(path)
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            raise WorkloadError(f"{source}: external weight data {path}: {exc.strerror or exc}") from None
+        if not stat.S_ISREG(info.st_mode):
+            raise WorkloadError(f"{source}: external weight data {path}: not a regular file")
+        total += info.st_size
+        if total > ONNX_FILE_MAX_BYTES:
+            raise WorkloadError(f"{source}: the model and its external weight data ({path} and before) are "
+                                f"larger than the {format_size(ONNX_FILE_MAX_BYTES)} limit for an ONNX model")
+
+
 def _load(source: str | Path | bytes | onnx.ModelProto) -> tuple[onnx.ModelProto, str]:
     if isinstance(source, onnx.ModelProto):
         return source, source.graph.name or "model"
@@ -105,10 +134,8 @@ def _load(source: str | Path | bytes | onnx.ModelProto) -> tuple[onnx.ModelProto
         data = source
     else:
         where = str(source)
-        path = Path(source)
-        if not path.is_file():
-            raise WorkloadError(f"{where}: file not found")
-        data, model = path.read_bytes(), onnx.ModelProto()
+        data = read_input_file(source, ONNX_FILE_MAX_BYTES, "an ONNX model file", WorkloadError)
+        model = onnx.ModelProto()
     try:
         model.ParseFromString(data)
     except Exception as exc:  # protobuf's DecodeError: not ONNX, or cut short
@@ -119,6 +146,7 @@ def _load(source: str | Path | bytes | onnx.ModelProto) -> tuple[onnx.ModelProto
                             "expected a .onnx protobuf file")
     if not isinstance(source, bytes) and any(t.data_location == onnx.TensorProto.EXTERNAL
                                              for t in model.graph.initializer):
+        _check_external_data(model, Path(source), len(data))
         try:
             onnx.load_external_data_for_model(model, str(Path(source).parent))
         except OSError as exc:
