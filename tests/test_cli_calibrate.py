@@ -100,7 +100,7 @@ def test_validate_json_sections() -> None:
     assert set(data) >= {"sources", "summary", "paper_cells", "figure6", "oracle", "peer"}
     assert len(data["paper_cells"]) == 32  # 8 networks x 2 configurations x (time, energy)
     assert all(set(c["cv"]) == {"family", "hardware", "network"} for c in data["paper_cells"])
-    assert all(o["exact"] == o["cases"] and o["search_agrees"] for o in data["oracle"])
+    assert all(o["exact"] == o["cases"] and o["search_agrees"] and o["cycles_bounded"] for o in data["oracle"])
     assert "Table 3" in data["sources"]["paper"]
 
 
