@@ -181,6 +181,21 @@ def test_bank_conflicts_slow_only_the_overlapped_transfers() -> None:
     check(tiles, 100, 12.0, 0.5)
 
 
+def test_layer_overhead_is_paid_once_per_layer() -> None:
+    # the DRAM-bound case above (8000 cycles) and the single-buffered one below (9000), each
+    # with model.layer_overhead_cycles = 700: one fixed 700 per layer, however many tiles
+    tiles = [([6000], 100.0, [1200]) for _ in range(10)]
+    compute, dma = aggregates(tiles)
+    for double, expected in ((True, 8000 + 700), (False, 9000 + 700)):
+        spec = spec_for(100, 12.0, 0.0, double=double).with_changes({"model.layer_overhead_cycles": 700.0})
+        assert float(layer_cycles(compute, dma, spec)) == pytest.approx(expected)
+    # 40 equal compute-bound tiles (exact closed form, above): 40 * 1000 + first 325 + last 150 + 700
+    tiles = [([1200, 300], 1000.0, [600]) for _ in range(40)]
+    compute, dma = aggregates(tiles)
+    spec = spec_for(100, 12.0, 0.0).with_changes({"model.layer_overhead_cycles": 700.0})
+    assert float(layer_cycles(compute, dma, spec)) == pytest.approx(40_000 + 325 + 150 + 700)
+
+
 def test_single_buffer_is_serial() -> None:
     tiles = [([6000], 100.0, [1200]) for _ in range(10)]
     compute, dma = aggregates(tiles)

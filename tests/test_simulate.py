@@ -114,6 +114,22 @@ def test_fused_pool() -> None:
     assert unfused.layer("pool").fused_into is None and unfused.layer("pool").cycles > 0
 
 
+def test_layer_overhead_adds_once_per_layer_the_array_runs() -> None:
+    """model.layer_overhead_cycles: every layer that runs pays it once, a fused layer does not,
+    and it changes no tiling, no DRAM word and no energy (it is control time, not data)."""
+    g = LayerGraph("conv-pool", (4, 8, 8))
+    g.add(Layer("conv", "conv", ("data",), (4, 8, 8), (8, 8, 8)))
+    g.add(Layer("pool", "maxpool", ("conv",), (8, 8, 8), (8, 4, 4), kernel=(2, 2), stride=(2, 2)))
+    for fuse, running in ((False, 2), (True, 1)):
+        spec = SPEC.with_changes({"model.fuse_pool": fuse})
+        base = simulate_graph(g, spec)
+        slow = simulate_graph(g, spec.with_changes({"model.layer_overhead_cycles": 500.0}))
+        assert slow.cycles - base.cycles == pytest.approx(500 * running)
+        for a, b in zip(base.layers, slow.layers, strict=True):
+            assert (a.tiling, a.dram_words, a.energy.total) == (b.tiling, b.dram_words, b.energy.total)
+            assert b.cycles - a.cycles == pytest.approx(0 if a.fused_into else 500)
+
+
 def fire_pool() -> LayerGraph:
     """A fire-style expand pair (1x1 3->4, 3x3 3->6 on 8x8), their concat, a 2x2/2 max pool, a 1x1 conv."""
     g = LayerGraph("fire-pool", (3, 8, 8))

@@ -31,7 +31,7 @@ other half and then loads tile ``i+1`` into it. So
     first  = N0 L + D0 / w_d                               # nothing computes before it
     last   = N1 (L + D1 / w_d)                             # nothing follows it
     steady = (N - N0 - N1) L + (1 + beta) (D - D0 - D1) / w_d
-    T      = first + max(C, steady) + last
+    T      = first + max(C, steady) + last + H
 
 Compared with the old ``max(C, D/w_d) + 2L + D0/w_d``: a DRAM-bound layer no longer pays
 the first tile's words twice (they are in ``first``, not also in ``steady``), a
@@ -53,8 +53,22 @@ worst 27% (an 8-tile grouped conv); random sequences median 0.7%. Real layers ha
 near-identical tiles (full tiles plus one remainder per dimension), where the bound is
 tight; the search ranks tilings on it.
 
+**The layer overhead** ``H`` = ``model.layer_overhead_cycles`` (default 0) is added to every
+layer the array runs (conv, FC, an unfused pool or add; a fused layer costs nothing): the
+fixed work outside the tile pipeline. The accelerator runs one layer at a time (SqNxt §3), so
+between two layers the controller loads the next layer's descriptor (loop bounds, tile
+sizes, base addresses, dataflow) and reconfigures the array and the DMA engine, and the
+array's last results must be out before the next layer's first tile may start (layer
+``n+1`` reads what layer ``n`` wrote). None of it scales with the layer's size, so it is a
+constant per layer, the same on 8x8 and 16x16. The paper says its cycles model the "control
+logic" but gives no number: an [A] knob, range 0-2000 cycles (2000 = 20 DRAM latencies);
+the paper calibration fits it. It shifts every candidate tiling of a layer equally, so it
+never changes the chosen tiling (except through the joint cost's normalisation), and it
+weighs most on networks of many small layers: it is why a 1.0-width SqueezeNext on 16x16
+is slower relative to its 2.0-width sibling than the pipeline alone predicts.
+
 **Single buffer**: nothing overlaps, every tile loads, computes and writes back in turn:
-``T = C + N L + D / w_d`` (no bank conflicts: DMA and array never run together).
+``T = C + N L + D / w_d + H`` (no bank conflicts: DMA and array never run together).
 
 All functions take numpy arrays (one entry per candidate) or scalars.
 """
@@ -106,11 +120,13 @@ def _parts(dma: DmaStream, spec: HardwareSpec) -> tuple[Num, Num, Num]:
 
 
 def layer_cycles(compute: Num, dma: DmaStream, spec: HardwareSpec) -> Num:
-    """Cycles of a layer: the tile pipeline's closed form (double buffer), or the serial sum."""
+    """Cycles of a layer: the tile pipeline's closed form (double buffer), or the serial sum,
+    plus the layer's fixed overhead ``model.layer_overhead_cycles`` (module docstring)."""
+    overhead = spec.model.layer_overhead_cycles
     if spec.global_buffer.double_buffer:
         first, steady, last = _parts(dma, spec)
-        return first + np.maximum(compute, steady) + last
-    return compute + dma.transfers * spec.dram.latency_cycles + dram_cycles(dma.words, spec)
+        return first + np.maximum(compute, steady) + last + overhead
+    return compute + dma.transfers * spec.dram.latency_cycles + dram_cycles(dma.words, spec) + overhead
 
 
 def dma_busy_cycles(dma: DmaStream, spec: HardwareSpec) -> Num:

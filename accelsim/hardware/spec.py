@@ -219,6 +219,12 @@ class ModelOptions(_Strict):
     activation_residency: bool = Field(
         False, strict=True, description="a tensor whose one consumer runs next stays in the global buffer "
                                         "when it fits and pays (no DRAM write/read) [A]")
+    layer_overhead_cycles: float = Field(
+        0.0, ge=0, le=1e6, strict=True,
+        description="fixed cycles each layer the array runs costs beyond its tile pipeline: the controller "
+                    "loads the layer's descriptor and reconfigures array and DMA, and the array drains before "
+                    "the next layer (one layer at a time); the paper models control logic but gives no number, "
+                    "range 0-2000 [A]")
 
 
 class AreaModel(_Strict):
