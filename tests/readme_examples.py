@@ -353,23 +353,29 @@ def shared_layer_costs():
     Every command makes its own ``SimCache``, so many examples price the same layers on the same
     specs again (each ``run`` also prices the calibration ensemble's members for its band). This
     memoises the pure function under the cache, ``accelsim.simulation._cost(layer, work, spec,
-    dataflow, cache)``, keyed by everything it reads (the work, the spec's cost key, the dataflow),
+    dataflow, cache, ...)``, keyed by everything its result depends on (the work, the spec's cost
+    key, the dataflow; the rest are the cache and its speed-up keys),
     and replays the tiling-candidate count it adds to the cache. Each command's own cache still
     sees its misses and hits as in a fresh process, so every printed number, cache counts
     included, is what the command prints alone; only the time differs. Infeasible layers raise
     and are not memoised.
     """
+    import inspect
+
     from accelsim import simulation
 
     original = simulation._cost
+    signature = inspect.signature(original)
     memo: dict[tuple, tuple] = {}
 
-    def cost(layer, work, spec, dataflow, cache):
-        key = (work, simulation.spec_key(spec), dataflow)
+    def cost(*args, **kwargs):
+        given = signature.bind(*args, **kwargs).arguments  # by name: work, spec, dataflow, cache (+ any speed-up key)
+        cache = given["cache"]
+        key = (given["work"], simulation.spec_key(given["spec"]), given["dataflow"])
         hit = memo.get(key)
         if hit is None:
             before = cache.candidates
-            result = original(layer, work, spec, dataflow, cache)
+            result = original(*args, **kwargs)
             hit = memo[key] = (result, cache.candidates - before)
         else:
             cache.candidates += hit[1]
