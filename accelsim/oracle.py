@@ -58,7 +58,13 @@ cost formulas:
   engine's business; ``tests/test_residency.py`` checks it against an exhaustive search.
 
 The engine's closed form of the layer time is a lower bound of :func:`replay`'s makespan,
-equal to it for a single buffer and for a one-tile layer (``engine.timing``).
+equal to it for a single buffer and for a one-tile layer without a fused shortcut
+(``engine.timing``; the walker stages a shortcut read with its tile's loads, the engine lets
+it overlap the compute). :class:`ExhaustiveTiles` at the end is not part of the oracle: it
+wraps an engine model to propose every tiling, for the pruned-search test.
+
+Found by this oracle and fixed in the engine: a WS tile's last pass was charged the load of
+a next weight block it does not have; OS windows counted padding positions as buffer reads.
 """
 
 from __future__ import annotations
