@@ -125,6 +125,27 @@ def extract(readme: str, text: str | None = None) -> list[Example]:
     return examples
 
 
+def script_commands(readme: str, text: str | None = None) -> list[tuple[int, str]]:
+    """``accelsim ...`` lines of ```bash blocks (set-up scripts shown, not run here: calibration,
+    clusters, GPUs), continuations joined, with their 1-based line numbers."""
+    lines = (text if text is not None else (ROOT / readme).read_text()).splitlines()
+    found: list[tuple[int, str]] = []
+    in_bash = False
+    i = 0
+    while i < len(lines):
+        stripped = lines[i].strip()
+        if stripped.startswith("```"):
+            in_bash = not in_bash and stripped == "```bash"
+        elif in_bash and stripped.split()[:1] == ["accelsim"]:
+            start, command = i, stripped
+            while command.endswith("\\") and i + 1 < len(lines):
+                i += 1
+                command = command[:-1].rstrip() + " " + lines[i].strip()
+            found.append((start + 1, command))
+        i += 1
+    return found
+
+
 def all_examples() -> list[Example]:
     return [example for readme in READMES for example in extract(readme)]
 

@@ -38,7 +38,9 @@ from readme_examples import (  # tests/readme_examples.py (pytest puts tests/ on
     producers,
     report,
     run,
+    script_commands,
     shared_layer_costs,
+    split_words,
 )
 
 EXAMPLES = all_examples()
@@ -125,6 +127,18 @@ def test_every_readme_has_examples_and_the_error_demonstrations_show_their_error
         for example in found:
             errors = [line for line in example.shown if line.startswith("error:")]
             assert len(errors) == 1, f"{example.id} demonstrates an error: the README must show its one 'error:' line"
+
+
+def test_commands_shown_but_not_run_are_quoted_for_bash_and_zsh() -> None:
+    """The ``accelsim`` lines of ```bash blocks (calibration, clusters, GPUs) are not run here,
+    but a reader pastes them too: no unquoted operator or glob character may reach the shell."""
+    commands = [(readme, line, command) for readme in READMES for line, command in script_commands(readme)]
+    assert len(commands) >= 3, commands  # the calibration command in both READMEs, the Dask and GPU scripts
+    for readme, line, command in commands:
+        words = split_words(command)
+        operators = [w for w in words if isinstance(w, str)]
+        globs = [w.text for w in words if not isinstance(w, str) and w.glob]
+        assert not operators and not globs, f"{readme}:{line}: unquoted {operators or globs} in {command!r}"
 
 
 def test_extract_joins_continuations_and_reads_indented_blocks() -> None:
