@@ -26,6 +26,9 @@ YAML_MAX_DEPTH = 32
 #: A layer-graph JSON file (``accelsim export -o``): about 700 bytes per layer, so room for
 #: ``GRAPH_MAX_LAYERS`` layers at twice that.
 GRAPH_FILE_MAX_BYTES = 16 << 20
+#: A measurements CSV file (``accelsim calibrate``): a row is under 100 bytes, so room for
+#: 160,000 rows (the paper's Table 3 has 16).
+MEASUREMENTS_FILE_MAX_BYTES = 16 << 20
 #: An ONNX model file, and the external weight files it names, together: protobuf cannot
 #: serialise a message over 2 GB, so no single-file model is larger (exporters switch to
 #: external data above it); AlexNet's ONNX is 244 MB.

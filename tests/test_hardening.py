@@ -463,6 +463,7 @@ def test_readme_limits_table_matches_the_code() -> None:
         "YAML nesting": f"{limits.YAML_MAX_DEPTH} levels",
         "layer-graph JSON file": f"{limits.GRAPH_FILE_MAX_BYTES // mb} MB",
         "ONNX model file, with its external weight data": limits.format_size(limits.ONNX_FILE_MAX_BYTES),
+        "measurements CSV file (`calibrate`)": limits.format_size(limits.MEASUREMENTS_FILE_MAX_BYTES),
         "layers in a graph": f"{limits.GRAPH_MAX_LAYERS:,}",
         "any dimension in a graph file (channels, size, kernel, stride, padding)": f"{limits.MAX_DIMENSION:,}",
         "`--depth`: stages / units per stage / units in all":
@@ -648,3 +649,18 @@ def test_onnx_external_data_must_be_a_regular_file_within_the_cap(tmp_path: Path
                    f"error: {model}: the model and its external weight data ({tmp_path / 'w.bin'} and before) are "
                    f"larger than the {limit} bytes limit for an ONNX model")
     assert onnx.load(str(model), load_external_data=False).graph.initializer[0].data_location == TensorProto.EXTERNAL
+
+
+def test_measurements_fifo_and_oversized_csv_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """calibrate read its CSV with read_text: a FIFO blocked it forever, /dev/zero never ended."""
+    import accelsim.calibration.measurements as measurements
+
+    fifo = tmp_path / "m.csv"
+    os.mkfifo(fifo)
+    one_error_line(runner.invoke(app, ["calibrate", str(fifo), "--fit", "model.fuse_pool"]),
+                   f"error: {fifo}: not a regular file; expected a measurements CSV file")
+    monkeypatch.setattr(measurements, "MEASUREMENTS_FILE_MAX_BYTES", 100)
+    big = tmp_path / "big.csv"
+    big.write_text("network,hardware,cycles\n" + "sqnxt23,16x16,1\n" * 20)
+    one_error_line(runner.invoke(app, ["calibrate", str(big), "--fit", "model.fuse_pool"]),
+                   f"error: {big}: 344 bytes is larger than the 100 bytes limit for a measurements CSV file")

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accelsim.errors import CalibrationError
+from accelsim.limits import MEASUREMENTS_FILE_MAX_BYTES, read_input_file
 
 #: The measured quantities a row may carry, in output order.
 QUANTITIES: tuple[str, ...] = ("cycles", "time_rel", "energy")
@@ -147,12 +148,9 @@ def parse_measurements(text: str, path: str = "<measurements>") -> Measurements:
 def load_measurements(path: str | Path) -> Measurements:
     """Read and parse a measurements CSV file (module docstring); one-line errors."""
     path = Path(path)
+    data = read_input_file(path, MEASUREMENTS_FILE_MAX_BYTES, "a measurements CSV file", CalibrationError)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CalibrationError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise CalibrationError(f"{path}: is a directory; expected a CSV file") from None
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CalibrationError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     return parse_measurements(text, str(path))
