@@ -47,7 +47,7 @@ from accelsim.codesign.budget import BudgetKey, BudgetSet, format_count
 from accelsim.codesign.compose import Composed, Composer, FamilySpace, NamedSpace
 from accelsim.codesign.hw_sweep import DEFAULT_MAX_POINTS as MAX_HARDWARE_POINTS
 from accelsim.codesign.hw_sweep import Axis, bounded_axes, build_grid, grid_size
-from accelsim.codesign.pareto import pareto_indices
+from accelsim.codesign.pareto import dominators, pareto_indices
 from accelsim.codesign.space import DepthSpace
 from accelsim.errors import BudgetError, SpecError, WorkloadError
 from accelsim.hardware.area import PARTS, area_of
@@ -670,9 +670,7 @@ def _references(result: CodesignResult, composer: Composer) -> tuple[Reference, 
         for h, spec in enumerate(specs):
             rc, re_, ra, rp = float(composed.cycles[r, h]), float(composed.energy[r, h]), area_of(spec).total, \
                 int(composed.params[r])
-            le = (c <= rc) & (e <= re_) & (a <= ra) & (p <= rp)
-            lt = (c < rc) | (e < re_) | (a < ra) | (p < rp)
-            dominated = int((le & lt).sum())
+            dominated = int(dominators(np.column_stack([c, e, a, p]), [rc, re_, ra, rp]).sum())
             in_space = _in_space(result, row.name, tuple(row.depth), spec, keys)
             out.append(Reference(row.name, label, spec.label, tuple(row.depth), rc, re_, ra, rp, in_space, dominated))
     return tuple(out)

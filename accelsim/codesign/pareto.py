@@ -46,6 +46,26 @@ def pareto_mask(points: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
     return mask
 
 
+#: Relative difference below which two objective values count as equal when a design is compared
+#: with a reference priced another way: the same network priced whole and composed from its
+#: blocks sums the same layer costs in another order, which differs in the last bits (~1e-15),
+#: so an exact comparison counts the reference's own copy in the space as dominating it.
+DOMINANCE_RTOL = 1e-9
+
+
+def dominators(points: np.ndarray, reference: Sequence[float], rtol: float = DOMINANCE_RTOL) -> np.ndarray:
+    """Which rows of ``points`` (n, d) dominate ``reference`` (d,): no worse in every coordinate
+    and better in at least one, where "better" and "worse" mean by more than ``rtol`` of the
+    reference's value (a copy of the reference that differs by rounding neither dominates it nor
+    is dominated)."""
+    values = np.asarray(points, dtype=float)
+    ref = np.asarray(reference, dtype=float)
+    slack = rtol * np.abs(ref)
+    no_worse = np.all(values <= ref + slack, axis=1)
+    better = np.any(values < ref - slack, axis=1)
+    return no_worse & better
+
+
 def pareto_indices(points: Sequence[Sequence[float]] | np.ndarray, exact_limit: int = 4096,
                    chunk: int = 8192) -> np.ndarray:
     """Indices (ascending) of the rows of ``points`` not dominated by any other row: ``pareto_mask``'s
