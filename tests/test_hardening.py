@@ -664,3 +664,11 @@ def test_measurements_fifo_and_oversized_csv_are_refused(tmp_path: Path, monkeyp
     big.write_text("network,hardware,cycles\n" + "sqnxt23,16x16,1\n" * 20)
     one_error_line(runner.invoke(app, ["calibrate", str(big), "--fit", "model.fuse_pool"]),
                    f"error: {big}: 344 bytes is larger than the 100 bytes limit for a measurements CSV file")
+
+
+def test_training_data_fifo_is_named_as_such(tmp_path: Path) -> None:
+    fifo = tmp_path / "d.npz"
+    os.mkfifo(fifo)  # it exists: "no such file" was wrong, and opening it would block
+    one_error_line(runner.invoke(app, ["train", "sqnxt23", "--data", str(fifo), "--epochs", "1"]),
+                   f"error: {fifo}: not a regular file or a folder; expected a .npz archive or a folder of class "
+                   "folders")

@@ -386,5 +386,7 @@ def load_data(source: str, *, val_fraction: float = 0.1, split_seed: int = 0) ->
         return load_npz(path, val_fraction, split_seed)
     if path.is_file():
         raise DataError(f"{path}: unsupported data file; expected a .npz archive or a folder of class folders")
+    if path.exists():  # a FIFO, a device or a socket: never opened (a FIFO would block)
+        raise DataError(f"{path}: not a regular file or a folder; expected a .npz archive or a folder of class folders")
     kinds = ", ".join(f"'{n}'" for n in builtins)
     raise DataError(f"{source}: no such file or folder (expected a folder, a .npz file, or built-in {kinds})")
