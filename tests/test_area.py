@@ -105,17 +105,18 @@ def test_results_carry_area(tmp_path) -> None:
     from accelsim.cli import app
 
     runner = CliRunner()
-    out = runner.invoke(app, ["run", "sqnxt23", "--hw", "8x8", "--json"])
+    out = runner.invoke(app, ["run", "sqnxt23", "--hw", "8x8", "--json", "--no-band"])  # (bands: no area)
     assert out.exit_code == 0, out.output
     totals = json.loads(out.output)["totals"]
     assert totals["area_mm2"] == pytest.approx(area_of(PAPER_8X8).total)
     assert set(totals["area_breakdown_mm2"]) == {"pe_array", "register_files", "global_buffer", "other"}
-    text = runner.invoke(app, ["run", "sqnxt23", "--hw", "8x8"]).output
+    text = runner.invoke(app, ["run", "sqnxt23", "--hw", "8x8", "--no-band"]).output
     assert "area     4.653 mm² (PE array 0.315, register files 4.14, global buffer 0.198, other 0) at 65 nm" in text
     shown = runner.invoke(app, ["hw", "show", "16x16"]).output
     assert "# area at 65 nm: 18.63 mm² (PE array 1.26, register files 16.6, global buffer 0.808, other 0)" in shown
     csv = tmp_path / "s.csv"
-    out = runner.invoke(app, ["sweep", "sqnxt23", "--pe", "8x8,16x16", "--buffer", "32KB", "--csv", str(csv)])
+    out = runner.invoke(app, ["sweep", "sqnxt23", "--pe", "8x8,16x16", "--buffer", "32KB", "--csv", str(csv),
+                              "--no-band"])
     assert out.exit_code == 0, out.output
     import pandas as pd
 

@@ -345,7 +345,7 @@ def test_sqnxt23_residency_never_costs_more(config: str) -> None:
 
 def test_cli_run_set_residency_drops_dram() -> None:
     def dram_mb(args: list[str]) -> float:
-        result = runner.invoke(app, ["run", "sqnxt23", *args])
+        result = runner.invoke(app, ["run", "sqnxt23", "--no-band", *args])  # the point's DRAM; bands add nothing
         assert result.exit_code == 0, result.output
         return float(re.search(r"DRAM ([\d.]+) MB", result.stdout).group(1))
 

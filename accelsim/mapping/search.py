@@ -196,7 +196,7 @@ def search(
     A :class:`BoundedEvaluator` is searched with exact pruning (module docstring) unless the
     objective is JOINT; the choice is the same either way.
     """
-    if isinstance(evaluate, BoundedEvaluator) and objective.prunable:
+    if objective.prunable and all(hasattr(evaluate, m) for m in ("bounds", "refine", "price")):  # a BoundedEvaluator
         choice = _pruned_search(table, evaluate, objective)
         if choice is not False:
             return choice
