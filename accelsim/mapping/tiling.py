@@ -37,6 +37,10 @@ tests check the pruned search against an exhaustive one on small layers):
    equivalent (that loop changes no tile); the fixed priority of :data:`LOOP_ORDERS` breaks
    such ties.
 
+5. **Bounds, in the search.** Of what remains, ``mapping.search`` prices exactly only the
+   candidates whose lower bound can still match the best (its "exact pruning"): a lossless
+   cut too, proved there and checked against pricing every candidate.
+
 Candidate values are sorted in decreasing size, so the flat candidate index (the final
 tie-break of the search) prefers larger tiles, i.e. fewer tiles.
 """
