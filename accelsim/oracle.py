@@ -97,6 +97,7 @@ class Machine:
     latency: float
     double_buffer: bool
     conflict: float
+    overhead: float = 0.0  #: fixed control cycles per layer (model.layer_overhead_cycles)
 
     @classmethod
     def of(cls, spec: HardwareSpec) -> Machine:
@@ -108,7 +109,7 @@ class Machine:
                    psum_words=spec.model.psum_words,
                    dram_words_per_cycle=spec.dram.bandwidth_bytes_per_s / (spec.clock_hz * spec.word_bytes),
                    latency=float(spec.dram.latency_cycles), double_buffer=gb.double_buffer,
-                   conflict=gb.dma_conflict_fraction)
+                   conflict=gb.dma_conflict_fraction, overhead=spec.model.layer_overhead_cycles)
 
 
 @dataclass
@@ -403,7 +404,8 @@ def replay(result: Walk, spec: HardwareSpec, reps: int = 1) -> float:
     each tile i is done its write-backs and tile i+2's loads (tile i's half is free again);
     tile i computes once its loads are in and tile i-1 is done. Transfers that run next to the
     array (all but tile 0's loads and the very last write-back) lose ``dma_conflict_fraction``
-    of their buffer cycles to it."""
+    of their buffer cycles to it. The layer's fixed control time (``layer_overhead_cycles``)
+    is added once, after the pipeline."""
     m = Machine.of(spec)
     seq = result.tiles * reps
     n = len(seq)
@@ -413,7 +415,7 @@ def replay(result: Walk, spec: HardwareSpec, reps: int = 1) -> float:
             for words in (*loads, *writes):
                 clock += m.latency + words / m.dram_words_per_cycle
             clock += compute
-        return clock
+        return clock + m.overhead
     last = (n - 1, len(seq[-1][2]) - 1)
     events: list[tuple[str, int]] = [("load", 0)] + ([("load", 1)] if n > 1 else [])
     for i in range(n):
@@ -441,7 +443,7 @@ def replay(result: Walk, spec: HardwareSpec, reps: int = 1) -> float:
         if kind == "load":
             loaded[i] = max(clock, ready)
         end = max(end, clock)
-    return max(end, finished(n - 1))
+    return max(end, finished(n - 1)) + m.overhead  # the layer's fixed control time, outside the pipeline
 
 
 class ExhaustiveTiles:

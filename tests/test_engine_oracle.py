@@ -32,7 +32,7 @@ SPEC = HardwareSpec().with_changes({**REFERENCE, "pe_array.rows": 2, "pe_array.c
 SPEC_PSUM2 = SPEC.with_changes({"model.psum_words": 2, "global_buffer.double_buffer": False,
                                 "model.ws_weight_double_buffer": False, "sparsity.weight_sparsity": 0.25,
                                 "global_buffer.read_ports": 1,
-                                "global_buffer.port_width_words": 2})
+                                "global_buffer.port_width_words": 2, "model.layer_overhead_cycles": 250.0})
 # one read port with WS weight double buffering: a 2x3 weight block takes 2 port-cycles, more
 # than a short stream leaves free, so loading the next block shows (and a tile's last pass
 # has none to load; the engine charged one until the oracle stepped the ports)
@@ -118,7 +118,7 @@ def test_conv_counts_equal_walker(case, dataflow) -> None:
 @pytest.mark.parametrize("dataflow", [Dataflow.WS, Dataflow.OS])
 def test_psum_words_single_buffer_and_knobs_equal_walker(case, dataflow) -> None:
     """32-bit partial sums, no double buffering (eq. 4.3), no WS weight double buffering,
-    25 % sparsity and a narrow OS input path: still exactly the walker."""
+    25 % sparsity, a narrow OS input path and a 250-cycle layer overhead: still exactly the walker."""
     check(conv(*case), SPEC_PSUM2, dataflow)
 
 

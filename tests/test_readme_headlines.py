@@ -110,23 +110,26 @@ def test_figure6_conv1_share_and_stage1_drop(figure6):
     assert paper.FIRST_CONV_SHARE_16x16 == 0.26  # the "(paper: 26%)" of the sentence
 
 
-def _deviations(kind: str) -> list[float]:
+def _deviations(kind: str) -> list[tuple[float, str, str]]:
+    """(deviation %, network, configuration) of every seen Table 3 cell of ``kind``."""
     rows = json.loads((ROOT / "reports" / "table3.json").read_text())["rows"]
-    keys = [f"{kind}_dev_pct_{k}" for k in ("8x8", "16x16")]
-    return [r[key] for key in keys for r in rows if r.get(key) is not None]
+    return [(r[f"{kind}_dev_pct_{k}"], r["network"], k) for k in ("8x8", "16x16") for r in rows
+            if r.get(f"{kind}_dev_pct_{k}") is not None]
 
 
 def test_table3_fit_figures():
     times, energies = _deviations("time"), _deviations("energy")
-    worst, rms = f"{max(map(abs, times)):.1f}", f"{math.sqrt(sum(t * t for t in times) / len(times)):.1f}"
-    worst_energy = f"{max(map(abs, energies)):.1f}"
-    energy_bound, time_bound, cell, worst_shown = stated(
+    energy_bound, time_bound, cell, config, worst_shown = stated(
         r"every energy is within \*\*(\d+)%\*\* of the paper and every normalised time within \*\*(\d+)%\*\* "
-        r"except (\S+ on 16x16) \(\+([\d.]+)%\)")
-    assert float(worst_energy) < float(energy_bound), STALE.format(energy_bound, worst_energy)
-    assert f"{max(map(abs, times)):.2f}" == worst_shown, STALE.format(worst_shown, worst)
-    assert sorted(abs(t) for t in times)[-2] < float(time_bound)  # only the one named cell is over
-    assert float(rms) < float(time_bound)
+        r"\(worst: (\S+) on (\S+), ([+-][\d.]+)%\)")
+    worst_energy = max(abs(e) for e, _, _ in energies)
+    assert worst_energy < float(energy_bound), STALE.format(energy_bound, f"{worst_energy:.1f}")
+    dev, network, key = max(times, key=lambda t: abs(t[0]))
+    ours = (network, key, f"{dev:+.2f}")
+    assert (cell, config, worst_shown) == ours, STALE.format((cell, config, worst_shown), ours)
+    assert abs(dev) < float(time_bound)  # every seen cell within the stated bound (issue 9: 5%)
+    rms = math.sqrt(sum(t * t for t, _, _ in times) / len(times))
+    assert rms < float(time_bound)
 
 
 def test_table3_excerpt_is_the_report():
