@@ -94,7 +94,7 @@ _TIMING_FIELDS: dict[str, Any] = {
     "name": True, "description": True, "area": True, "calibration": True, "energy": True, "clock_hz": True,
     "dram": {"latency_cycles", "bandwidth_bytes_per_s"},
     "global_buffer": {"dma_conflict_fraction"},
-    "model": {"tiling_cost", "tiling_dram_weight", "tiling_joint_weight"},
+    "model": {"tiling_cost", "tiling_dram_weight", "tiling_joint_weight", "layer_overhead_cycles"},
 }
 
 
@@ -109,7 +109,7 @@ class Prepared:
     the compute model, the candidate grid (footprint, compute cycles) and its coarse lower
     bounds. A function of the work and ``grid_key(spec)``, so a :class:`GridMemo` shares it
     between specs that differ only in the clock, the DRAM bandwidth and latency, the bank
-    conflicts or the objective.
+    conflicts, the fixed per-layer overhead or the objective.
 
     The grid is the channel pairs by spatial pairs that pass pruning rule 3 wholesale.
     """
