@@ -249,7 +249,8 @@ def _evaluator(nest: LoopNest, compute: ComputeModel, spec: HardwareSpec) -> _Ev
 class GridMemo:
     """:class:`Prepared` searches by (dataflow, work, ``grid_key(spec)``), least recently used
     first out once they hold more than ``max_cells`` grid cells (about 40 bytes each with the loop
-    nest and compute tables: the default holds about 80 MB).
+    nest and compute tables: the default holds about 160 MB, the grids of one 2.0-width SqueezeNext
+    on one configuration, which is what the error bands reuse).
 
     Simulating the same layers on specs that differ only in DRAM timing (a calibration
     ensemble's clocks) then searches each grid once: only the timing-dependent part of the
@@ -258,7 +259,7 @@ class GridMemo:
     its key.
     """
 
-    def __init__(self, max_cells: int = 2_000_000) -> None:
+    def __init__(self, max_cells: int = 4_000_000) -> None:
         self.max_cells = max_cells
         self._store: OrderedDict[tuple[Any, ...], Prepared] = OrderedDict()
         self._cells = 0
