@@ -204,10 +204,18 @@ def test_use_once_weights_stream_at_the_dram_rate_on_8x8() -> None:
     # weights at Pc = 8 words/cycle: at least 128,000/8 = 16,000 compute cycles.
     from accelsim.hardware import PAPER_8X8
 
-    spec = PAPER_8X8.with_changes({"clock_hz": 667e6})  # the derivation's clock, whatever the calibration picks
-    fc = simulate_layer(Layer("fc", "fc", ("data",), (128, 1, 1), (1000, 1, 1)), spec)
+    # the derivation's assumptions, whatever the calibration picks: 667 MHz, no bank conflicts
+    # (the DMA words stream at w_d), no per-layer overhead
+    spec = PAPER_8X8.with_changes({"clock_hz": 667e6, "model.layer_overhead_cycles": 0.0,
+                                   "global_buffer.dma_conflict_fraction": 0.0})
+    layer = Layer("fc", "fc", ("data",), (128, 1, 1), (1000, 1, 1))
+    fc = simulate_layer(layer, spec)
     assert fc.dataflow is Dataflow.WS and fc.bound == "memory"
     w_d = spec.dram_words_per_cycle
     assert fc.compute_cycles < 128_000 / 8  # faster than the old Pc-words/cycle cap
     assert fc.cycles == pytest.approx(fc.dram_cycles, rel=1e-12)  # DMA-bound: the pipeline is the DMA
+    # the calibrated overhead H (engine/timing.py) adds once to the layer, outside the pipeline
+    h = PAPER_8X8.model.layer_overhead_cycles
+    with_h = simulate_layer(layer, spec.with_changes({"model.layer_overhead_cycles": h}))
+    assert with_h.cycles == pytest.approx(fc.cycles + h, rel=1e-12)
     assert fc.dram_words / w_d < fc.cycles < 128_000 / 8
