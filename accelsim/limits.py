@@ -86,25 +86,41 @@ def read_input_file(path: str | Path, max_bytes: int, what: str, error: type[Acc
     """
     path = Path(path)
     limit = format_size(max_bytes)
+    size = regular_file_size(path, what, error)
+    if size > max_bytes:
+        raise error(f"{path}: {size:,} bytes is larger than the {limit} limit for {what}")
     try:
-        info = os.stat(path)
-        if stat.S_ISDIR(info.st_mode):
-            raise error(f"{path}: is a directory; expected {what}")
-        if not stat.S_ISREG(info.st_mode):
-            raise error(f"{path}: not a regular file; expected {what}")
-        if info.st_size > max_bytes:
-            raise error(f"{path}: {info.st_size:,} bytes is larger than the {limit} limit for {what}")
         with open(path, "rb") as handle:
             data = handle.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise error(f"{path}: no such file") from None
-    except PermissionError:
-        raise error(f"{path}: permission denied") from None
     except OSError as exc:
-        raise error(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise _read_error(path, exc, error) from None
     if len(data) > max_bytes:  # it grew while we read it
         raise error(f"{path}: larger than the {limit} limit for {what}")
     return data
+
+
+def regular_file_size(path: str | Path, what: str, error: type[AccelsimError]) -> int:
+    """The size of ``path`` if it is a regular file, found without opening it (opening a FIFO
+    blocks); else ``error``, one line naming the file: missing, a directory, not a regular file
+    (a FIFO, a device such as ``/dev/zero``), or not accessible."""
+    path = Path(path)
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise _read_error(path, exc, error) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise error(f"{path}: is a directory; expected {what}")
+    if not stat.S_ISREG(info.st_mode):
+        raise error(f"{path}: not a regular file; expected {what}")
+    return info.st_size
+
+
+def _read_error(path: Path, exc: OSError, error: type[AccelsimError]) -> AccelsimError:
+    if isinstance(exc, FileNotFoundError):
+        return error(f"{path}: no such file")
+    if isinstance(exc, PermissionError):
+        return error(f"{path}: permission denied")
+    return error(f"{path}: cannot read ({exc.strerror or exc})")
 
 
 def format_size(n: int) -> str:

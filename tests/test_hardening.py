@@ -640,8 +640,9 @@ def test_onnx_external_data_must_be_a_regular_file_within_the_cap(tmp_path: Path
     model.write_bytes(helper.make_model(graph).SerializeToString())
     os.mkfifo(tmp_path / "w.bin")  # the loader would block on it
     one_error_line(runner.invoke(app, ["run", str(model)]),
-                   f"error: {model}: external weight data {tmp_path / 'w.bin'}: not a regular file")
+                   f"error: {tmp_path / 'w.bin'}: not a regular file; expected the external weight data of {model}")
     (tmp_path / "w.bin").unlink()
+    one_error_line(runner.invoke(app, ["run", str(model)]), f"error: {tmp_path / 'w.bin'}: no such file")
     (tmp_path / "w.bin").write_bytes(b"\0" * 48)
     monkeypatch.setattr(onnx_module, "ONNX_FILE_MAX_BYTES", model.stat().st_size + 47)
     limit = model.stat().st_size + 47

@@ -48,7 +48,7 @@ from functools import lru_cache
 import numpy as np
 
 from accelsim.engine.base import Tiles
-from accelsim.engine.traffic import LoopNest, Traffic, _window_rows
+from accelsim.engine.traffic import LoopNest, Traffic, band_rows, window_rows
 from accelsim.engine.work import Work, WorkKind
 from accelsim.hardware.spec import Dataflow, HardwareSpec
 from accelsim.mapping.tiling import tile_values
@@ -67,7 +67,7 @@ def band_classes(n_out: int, n_in: int, kernel: int, stride: int, pad: int, quan
     the distinct (size, window) pairs that occur (U,) and how many bands of each every
     candidate has (V, U).
     """
-    full, new = _window_rows(n_out, n_in, kernel, stride, pad)
+    full, new = window_rows(n_out, n_in, kernel, stride, pad)
     cum = np.concatenate([[0], np.cumsum(new)]).tolist()
     full_l = full.tolist()
     index: dict[tuple[int, int], int] = {}
@@ -78,7 +78,7 @@ def band_classes(n_out: int, n_in: int, kernel: int, stride: int, pad: int, quan
             tile_stop = min(tile_start + t, n_out)
             for start in range(tile_start, tile_stop, quantum):
                 stop = min(start + quantum, tile_stop)
-                key = (stop - start, int(full_l[start] + cum[stop] - cum[start + 1]))
+                key = (stop - start, int(band_rows(full_l, cum, start, stop)))
                 u = index.setdefault(key, len(index))
                 seen[u] = seen.get(u, 0) + 1
         per_candidate.append(seen)

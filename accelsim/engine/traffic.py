@@ -68,8 +68,9 @@ class Touched:
     first: np.ndarray  #: of the first tile (the DMA prologue)
 
 
-def _window_rows(n_out: int, n_in: int, kernel: int, stride: int, pad: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per output row: rows its window reads, and rows not read by the previous output row."""
+def window_rows(n_out: int, n_in: int, kernel: int, stride: int, pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per output row: rows its window reads, and rows not read by the previous output row
+    (in-image rows only: padding is never read). :func:`band_rows` sums them over a band."""
     y = np.arange(n_out)
     lo = np.maximum(y * stride - pad, 0)
     hi = np.minimum(y * stride - pad + kernel - 1, n_in - 1)
@@ -81,17 +82,24 @@ def _window_rows(n_out: int, n_in: int, kernel: int, stride: int, pad: int) -> t
     return full, full - overlap
 
 
+def band_rows(full, cum, start, stop):
+    """Input rows a band of output rows ``start..stop-1`` reads: the first row's window plus
+    what each later row adds (``full`` and ``cum[j] = sum(new[:j])`` from :func:`window_rows`;
+    ints or index arrays)."""
+    return full[start] + cum[stop] - cum[start + 1]
+
+
 @lru_cache(maxsize=8192)
 def touched(n_out: int, n_in: int, kernel: int, stride: int, pad: int, tiles: tuple[int, ...]) -> Touched:
     """Exact input rows read by each tiling of an output dimension into bands of ``tiles``."""
-    full, new = _window_rows(n_out, n_in, kernel, stride, pad)
+    full, new = window_rows(n_out, n_in, kernel, stride, pad)
     cum = np.concatenate([[0], np.cumsum(new)])  # cum[j] = sum(new[:j])
     t = np.asarray(tiles, dtype=np.int64)[:, None]
     start = np.arange(n_out, dtype=np.int64)[None, :] * t
     valid = start < n_out
     start = np.where(valid, start, 0)
     stop = np.minimum(start + t, n_out)
-    rows = np.where(valid, full[start] + cum[stop] - cum[start + 1], 0)
+    rows = np.where(valid, band_rows(full, cum, start, stop), 0)
     out = Touched(total=rows.sum(axis=1), largest=rows.max(axis=1), first=rows[:, 0])
     for arr in (out.total, out.largest, out.first):
         arr.setflags(write=False)
@@ -372,7 +380,7 @@ class LoopNest:
             no_spill = n_c <= 1
             save_in, save_w = save_in & no_spill, save_w & no_spill
         # the two tensors not saved pay their re-walk: all three penalties less the saved one
-        base_words = inputs + float(w.weight_words + self._final_words() + w.shortcut_tensors * out)
+        base_words = self.min_dma_words(sp)  # one fetch of every tensor tile (the search's bound)
         words = base_words + p_in + p_w + p_out - np.where(save_in, p_in, np.where(save_w, p_w, p_out))
         finals = (1.0 if self._final_words() else 0.0) + w.shortcut_tensors
         transfers = (in_fetches + w_fetches + finals * ks + x_in + x_w + x_out

@@ -69,10 +69,8 @@ class Objective:
         layer, so the cost is dimensionless and ``joint_weight`` reads as an exchange rate:
         with 1.0 a tiling may spend 1 % more cycles to save more than 1 % of DRAM words.
         """
-        whole = np.ceil(ev.cycles - 1e-6)
-        if self.kind is ObjectiveKind.WEIGHTED:
-            return (whole + self.dram_weight * ev.dram_words, ev.dram_words, ev.compute_cycles)
         if self.kind is ObjectiveKind.JOINT:
+            whole = _whole_cycles(ev.cycles)
             feasible = np.isfinite(ev.cycles)
             if not feasible.any():
                 return (whole, ev.dram_words, ev.compute_cycles)
@@ -80,7 +78,7 @@ class Objective:
             best_words = max(float(ev.dram_words[feasible].min()), 1.0)
             cost = whole / best_cycles + self.joint_weight * ev.dram_words / best_words
             return (cost, whole, ev.dram_words)
-        return (whole, ev.dram_words, ev.compute_cycles)
+        return (self._first_key(ev.cycles, ev.dram_words), ev.dram_words, ev.compute_cycles)
 
     @property
     def prunable(self) -> bool:
@@ -90,11 +88,21 @@ class Objective:
 
     def bound_key(self, bounds: Bounds) -> np.ndarray:
         """A lower bound of each candidate's first key, from lower bounds of its cycles and
-        words (the same operations as :meth:`keys`; flat, C-order over the bounds' grid)."""
-        whole = np.ceil(bounds.cycles - 1e-6)
+        words (:meth:`keys`' own first-key function, so monotone in the same operations; flat,
+        C-order over the bounds' grid)."""
+        return self._first_key(bounds.cycles, bounds.dram_words).ravel()
+
+    def _first_key(self, cycles: np.ndarray, dram_words: np.ndarray) -> np.ndarray:
+        """The first ranking key of LEXICOGRAPHIC (whole cycles) and WEIGHTED (plus weighted words)."""
+        whole = _whole_cycles(cycles)
         if self.kind is ObjectiveKind.WEIGHTED:
-            whole = whole + self.dram_weight * bounds.dram_words
-        return whole.ravel()
+            return whole + self.dram_weight * dram_words
+        return whole
+
+
+def _whole_cycles(cycles: np.ndarray) -> np.ndarray:
+    """Cycles rounded up to whole cycles (the tolerance keeps an exact integer from rounding up)."""
+    return np.ceil(cycles - 1e-6)
 
 
 @dataclass(frozen=True, eq=False)

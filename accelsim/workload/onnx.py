@@ -47,7 +47,7 @@ from onnx import helper, numpy_helper
 
 import accelsim
 from accelsim.errors import WorkloadError
-from accelsim.limits import ONNX_FILE_MAX_BYTES, format_size, read_input_file
+from accelsim.limits import ONNX_FILE_MAX_BYTES, format_size, read_input_file, regular_file_size
 from accelsim.workload import ops
 from accelsim.workload.graph import LayerGraph
 from accelsim.workload.layer import INPUT, LayerKind, Shape
@@ -101,9 +101,6 @@ class _Const:
 def _check_external_data(model: onnx.ModelProto, source: Path, model_bytes: int) -> None:
     """The external weight files a model names must be regular files (a FIFO would block the
     loader) and, with the model, within ``ONNX_FILE_MAX_BYTES``; one line naming the file."""
-    import os
-    import stat
-
     total = model_bytes
     seen: set[Path] = set()
     for tensor in model.graph.initializer:
@@ -114,13 +111,7 @@ def _check_external_data(model: onnx.ModelProto, source: Path, model_bytes: int)
         if path in seen:
             continue
         seen.add(path)
-        try:
-            info = os.stat(path)
-        except OSError as exc:
-            raise WorkloadError(f"{source}: external weight data {path}: {exc.strerror or exc}") from None
-        if not stat.S_ISREG(info.st_mode):
-            raise WorkloadError(f"{source}: external weight data {path}: not a regular file")
-        total += info.st_size
+        total += regular_file_size(path, f"the external weight data of {source}", WorkloadError)
         if total > ONNX_FILE_MAX_BYTES:
             raise WorkloadError(f"{source}: the model and its external weight data ({path} and before) are "
                                 f"larger than the {format_size(ONNX_FILE_MAX_BYTES)} limit for an ONNX model")
