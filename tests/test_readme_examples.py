@@ -47,7 +47,7 @@ EXAMPLES = all_examples()
 
 #: Examples not run here, each with the test that runs exactly it.
 COVERED_ELSEWHERE = {
-    "accelsim report all": "about 1.5 min; tests/test_cli_report.py::test_committed_reports_are_what_report_all_writes "
+    "accelsim report all": "tests/test_cli_report.py::test_committed_reports_are_what_report_all_writes "
                            "runs exactly it (suite.report_all, what the command calls) and compares every file it "
                            "writes with the committed reports/, which is what this example shows",
     "accelsim train sqnxt23 --width 0.25 --depth 1,1,1,1 --data synthetic:classes=4,size=32,train=256,val=64 "
